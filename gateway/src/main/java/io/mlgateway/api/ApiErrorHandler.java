@@ -1,0 +1,83 @@
+package io.mlgateway.api;
+
+import io.mlgateway.scoring.ScoringOverloadedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebExceptionHandler;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Turns every failure on the API port into the error envelope: client errors with their message and field,
+ * overload as 503 + Retry-After, anything unexpected as a bare 500 whose details stay in the log. It runs
+ * before Spring Boot's default handler (order -1) so no whitelabel page or stack trace ever reaches a client.
+ */
+@Component
+@Order(-2)
+public class ApiErrorHandler implements WebExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ApiErrorHandler.class);
+
+    private final JsonMapper json;
+
+    public ApiErrorHandler(JsonMapper json) {
+        this.json = json;
+    }
+
+    @Override
+    public Mono<Void> handle(ServerWebExchange exchange, Throwable error) {
+        ServerHttpResponse response = exchange.getResponse();
+        if (response.isCommitted()) {
+            return Mono.error(error);
+        }
+        HttpStatusCode status;
+        ApiError body;
+        if (error instanceof ApiException api) {
+            status = api.status();
+            body = ApiError.of(api.getMessage(), api.field());
+        } else if (error instanceof ScoringOverloadedException overloaded) {
+            status = HttpStatus.SERVICE_UNAVAILABLE;
+            body = ApiError.of("scoring capacity exhausted, retry later", null);
+            response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfterSeconds()));
+        } else if (error instanceof DataBufferLimitException) {
+            status = HttpStatus.CONTENT_TOO_LARGE;
+            body = ApiError.of("request body too large", null);
+        } else if (error instanceof ResponseStatusException rse) {
+            status = rse.getStatusCode();
+            body = ApiError.of(messageFor(rse), null);
+            rse.getHeaders().forEach((name, values) -> response.getHeaders().put(name, values));
+        } else {
+            status = HttpStatus.INTERNAL_SERVER_ERROR;
+            body = ApiError.of("internal error", null);
+            log.error("unhandled error on {} {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(), error);
+        }
+        response.setStatusCode(status);
+        response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+        byte[] bytes = json.writeValueAsBytes(body);
+        return response.writeWith(Mono.just(response.bufferFactory().wrap(bytes)));
+    }
+
+    /** Spring's reasons are fine for clients; its exception messages embed internals, so map by status. */
+    private static String messageFor(ResponseStatusException rse) {
+        int code = rse.getStatusCode().value();
+        return switch (code) {
+            case 404 -> "not found";
+            case 405 -> "method not allowed";
+            case 406 -> "not acceptable: this API answers application/json";
+            case 413 -> "request body too large";
+            case 415 -> "unsupported content type: send application/json";
+            case 400 -> rse.getReason() != null ? rse.getReason() : "bad request";
+            default -> rse.getReason() != null ? rse.getReason() : HttpStatus.valueOf(code).getReasonPhrase();
+        };
+    }
+}

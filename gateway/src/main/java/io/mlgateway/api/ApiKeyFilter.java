@@ -1,0 +1,59 @@
+package io.mlgateway.api;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/**
+ * Guards the scoring API with the {@code x-api-key} header. Keys are compared in constant time against every
+ * configured key (no early exit on the first match either), so response timing tells an attacker nothing.
+ * Only API paths are guarded: actuator lives on its own management port.
+ */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE + 10)
+public class ApiKeyFilter implements WebFilter {
+
+    public static final String HEADER = "x-api-key";
+
+    private final List<byte[]> keys;
+
+    public ApiKeyFilter(ApiProperties properties) {
+        this.keys = properties.apiKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        String path = exchange.getRequest().getPath().pathWithinApplication().value();
+        if (!isApiPath(path)) {
+            return chain.filter(exchange);
+        }
+        String presented = exchange.getRequest().getHeaders().getFirst(HEADER);
+        if (presented == null || presented.isEmpty()) {
+            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "missing " + HEADER + " header", HEADER));
+        }
+        if (!matches(presented.getBytes(StandardCharsets.UTF_8))) {
+            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + HEADER, HEADER));
+        }
+        return chain.filter(exchange);
+    }
+
+    static boolean isApiPath(String path) {
+        return path.equals("/reg") || path.startsWith("/reg/") || path.equals("/v1") || path.startsWith("/v1/");
+    }
+
+    private boolean matches(byte[] presented) {
+        boolean match = false;
+        for (byte[] key : keys) {
+            match |= MessageDigest.isEqual(key, presented);
+        }
+        return match;
+    }
+}

@@ -1,0 +1,188 @@
+package io.mlgateway.regno;
+
+import io.mlgateway.api.ApiException;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
+import java.util.regex.Pattern;
+import org.springframework.stereotype.Component;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Turns a JSON recognition into a {@link RegnoRequest}, or a 400 that names the offending field. It accepts what
+ * the customer's clients send: numbers as JSON numbers or numeric strings, score lists as a JSON array or as a
+ * string holding one ("[0.99, 0.87]"), and the whole body double-encoded as a JSON string.
+ */
+@Component
+public class RegnoRequestParser {
+
+    public static final String REGNO_RECOGNIZE = "regno_recognize";
+    public static final String AFTS_REGNO_AI = "afts_regno_ai";
+    public static final String RECOGNITION_ACCURACY = "recognition_accuracy";
+    public static final String AFTS_REGNO_AI_SCORE = "afts_regno_ai_score";
+    public static final String CHAR_SCORES = "afts_regno_ai_char_scores";
+    public static final String LENGTH_SCORES = "afts_regno_ai_length_scores";
+    public static final String CAMERA_TYPE = "camera_type";
+    public static final String CAMERA_CLASS = "camera_class";
+    public static final String TIME_CHECK = "time_check";
+    public static final String DIRECTION = "direction";
+
+    /** Longer plates or camera names than these are not recognitions; refusing them bounds per-request work. */
+    static final int MAX_PLATE_LENGTH = 32;
+    static final int MAX_LABEL_LENGTH = 200;
+    static final int MAX_SCORES = 64;
+
+    private static final DateTimeFormatter TIME_CHECK_FORMAT =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss").withResolverStyle(ResolverStyle.STRICT);
+    /** JSON's number grammar: no NaN, no Infinity, no hex or Java suffixes that Double.parseDouble would take. */
+    private static final Pattern JSON_NUMBER = Pattern.compile("-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?");
+
+    private final JsonMapper json;
+
+    public RegnoRequestParser(JsonMapper json) {
+        this.json = json;
+    }
+
+    /** Parses a whole request body. */
+    public RegnoRequest parseBody(byte[] body) {
+        return parse(readTree(body));
+    }
+
+    /** Parses one recognition object (or a JSON string holding one). */
+    public RegnoRequest parse(JsonNode node) {
+        JsonNode object = unwrapDoubleEncoded(node);
+        return new RegnoRequest(
+                plate(object, REGNO_RECOGNIZE),
+                plate(object, AFTS_REGNO_AI),
+                number(object, RECOGNITION_ACCURACY),
+                number(object, AFTS_REGNO_AI_SCORE),
+                scores(object, CHAR_SCORES),
+                scores(object, LENGTH_SCORES),
+                label(object, CAMERA_TYPE),
+                label(object, CAMERA_CLASS),
+                timeCheck(object),
+                direction(object));
+    }
+
+    public JsonNode readTree(byte[] body) {
+        try {
+            JsonNode node = json.readTree(body);
+            if (node == null || node.isMissingNode()) {
+                throw ApiException.badRequest("request body is empty");
+            }
+            return node;
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("malformed JSON body");
+        }
+    }
+
+    private JsonNode unwrapDoubleEncoded(JsonNode node) {
+        if (node.isString()) {
+            try {
+                node = json.readTree(node.stringValue());
+            } catch (JacksonException e) {
+                throw ApiException.badRequest("malformed JSON inside the double-encoded body");
+            }
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest("body must be a JSON object");
+        }
+        return node;
+    }
+
+    private static JsonNode required(JsonNode object, String field) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            throw ApiException.invalidField(field, "is required");
+        }
+        return value;
+    }
+
+    private static String plate(JsonNode object, String field) {
+        String plate = string(object, field);
+        if (plate.codePointCount(0, plate.length()) > MAX_PLATE_LENGTH) {
+            throw ApiException.invalidField(field, "is longer than " + MAX_PLATE_LENGTH + " characters");
+        }
+        return plate;
+    }
+
+    private static String label(JsonNode object, String field) {
+        String label = string(object, field);
+        if (label.length() > MAX_LABEL_LENGTH) {
+            throw ApiException.invalidField(field, "is longer than " + MAX_LABEL_LENGTH + " characters");
+        }
+        return label;
+    }
+
+    private static String string(JsonNode object, String field) {
+        JsonNode value = required(object, field);
+        if (!value.isString()) {
+            throw ApiException.invalidField(field, "must be a string");
+        }
+        return value.stringValue();
+    }
+
+    private static double number(JsonNode object, String field) {
+        JsonNode value = required(object, field);
+        double number;
+        if (value.isNumber()) {
+            number = value.doubleValue();
+        } else if (value.isString() && JSON_NUMBER.matcher(value.stringValue().trim()).matches()) {
+            number = Double.parseDouble(value.stringValue().trim());
+        } else {
+            throw ApiException.invalidField(field, "must be a number");
+        }
+        if (!Double.isFinite(number)) {
+            throw ApiException.invalidField(field, "must be a finite number");
+        }
+        return number;
+    }
+
+    private double[] scores(JsonNode object, String field) {
+        JsonNode value = required(object, field);
+        if (value.isString()) {
+            try {
+                value = json.readTree(value.stringValue());
+            } catch (JacksonException e) {
+                throw ApiException.invalidField(field, "must be a list of numbers like \"[0.99, 0.87]\"");
+            }
+        }
+        if (value == null || !value.isArray()) {
+            throw ApiException.invalidField(field, "must be a list of numbers like \"[0.99, 0.87]\"");
+        }
+        if (value.size() > MAX_SCORES) {
+            throw ApiException.invalidField(field, "has more than " + MAX_SCORES + " scores");
+        }
+        double[] scores = new double[value.size()];
+        for (int i = 0; i < scores.length; i++) {
+            JsonNode item = value.get(i);
+            if (!item.isNumber() || !Double.isFinite(item.doubleValue())) {
+                throw ApiException.invalidField(field, "must contain only finite numbers (item " + i + " is not)");
+            }
+            scores[i] = item.doubleValue();
+        }
+        return scores;
+    }
+
+    private static LocalDateTime timeCheck(JsonNode object) {
+        String text = string(object, TIME_CHECK);
+        try {
+            return LocalDateTime.parse(text, TIME_CHECK_FORMAT);
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalidField(TIME_CHECK, "must be a date-time like \"2021-08-01 09:02:59\"");
+        }
+    }
+
+    private static int direction(JsonNode object) {
+        JsonNode value = required(object, DIRECTION);
+        String text = value.isNumber() || value.isString() ? value.asString().trim() : "";
+        return switch (text) {
+            case "0", "0.0" -> 0;
+            case "1", "1.0" -> 1;
+            default -> throw ApiException.invalidField(DIRECTION, "must be 0 or 1");
+        };
+    }
+}

@@ -1,0 +1,30 @@
+package io.mlgateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ApiPropertiesTest {
+
+    @Test
+    void refusesToStartWithoutKeysAndSaysWhichVariableToSet() {
+        assertThatThrownBy(() -> new ApiProperties(List.of(), null)).hasMessageContaining("GATEWAY_API_KEYS");
+        assertThatThrownBy(() -> new ApiProperties(List.of(" ", ""), null)).hasMessageContaining("GATEWAY_API_KEYS");
+    }
+
+    @Test
+    void trimsKeysAsSplitFromTheCommaSeparatedVariable() {
+        assertThat(new ApiProperties(List.of(" a ", "b", ""), null).apiKeys()).containsExactly("a", "b");
+    }
+
+    @Test
+    void guardsOnlyApiPaths() {
+        assertThat(ApiKeyFilter.isApiPath("/reg/")).isTrue();
+        assertThat(ApiKeyFilter.isApiPath("/reg")).isTrue();
+        assertThat(ApiKeyFilter.isApiPath("/v1/regno/predict")).isTrue();
+        assertThat(ApiKeyFilter.isApiPath("/register")).isFalse();
+        assertThat(ApiKeyFilter.isApiPath("/v10")).isFalse();
+    }
+}

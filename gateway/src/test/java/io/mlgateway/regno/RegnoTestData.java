@@ -1,0 +1,68 @@
+package io.mlgateway.regno;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The customer's 100 real recognitions (test_data.csv), as ordered column → value maps. */
+final class RegnoTestData {
+
+    private RegnoTestData() {
+    }
+
+    static List<Map<String, String>> rows() throws IOException {
+        try (InputStream in = RegnoTestData.class.getResourceAsStream("/regno/test_data.csv")) {
+            String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\r?\n");
+            List<String> header = splitCsv(lines[0]);
+            List<Map<String, String>> rows = new ArrayList<>();
+            for (int i = 1; i < lines.length; i++) {
+                if (lines[i].isBlank()) {
+                    continue;
+                }
+                List<String> cells = splitCsv(lines[i]);
+                if (cells.size() != header.size()) {
+                    throw new IllegalStateException("line " + (i + 1) + " has " + cells.size() + " cells");
+                }
+                Map<String, String> row = new LinkedHashMap<>();
+                for (int c = 0; c < header.size(); c++) {
+                    row.put(header.get(c), cells.get(c));
+                }
+                rows.add(row);
+            }
+            return rows;
+        }
+    }
+
+    /** RFC 4180 cells: quoted cells may hold commas and doubled quotes. */
+    private static List<String> splitCsv(String line) {
+        List<String> cells = new ArrayList<>();
+        StringBuilder cell = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char ch = line.charAt(i);
+            if (quoted) {
+                if (ch == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                    cell.append('"');
+                    i++;
+                } else if (ch == '"') {
+                    quoted = false;
+                } else {
+                    cell.append(ch);
+                }
+            } else if (ch == '"') {
+                quoted = true;
+            } else if (ch == ',') {
+                cells.add(cell.toString());
+                cell.setLength(0);
+            } else {
+                cell.append(ch);
+            }
+        }
+        cells.add(cell.toString());
+        return cells;
+    }
+}
