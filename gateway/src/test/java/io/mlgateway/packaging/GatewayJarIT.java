@@ -1,0 +1,110 @@
+package io.mlgateway.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged jar, started as an operator would with nothing but GATEWAY_API_KEYS in its environment (no
+ * database, cache or broker configured or needed), serves the regno endpoints and its management port.
+ */
+class GatewayJarIT {
+
+    private static final String BODY = """
+            {"regno_recognize":"А939НО196","afts_regno_ai":"А939НО190","recognition_accuracy":6.4,
+             "afts_regno_ai_score":0.8689166903495789,
+             "afts_regno_ai_char_scores":"[0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 1.0, 0.99, 0.87]",
+             "afts_regno_ai_length_scores":"[3.2e-10, 1.0]","camera_type":"Стационарная",
+             "camera_class":"Астра-Трафик","time_check":"2021-08-01 09:02:59","direction":0}""";
+
+    private Process gateway;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (gateway != null) {
+            gateway.destroy();
+            gateway.waitFor();
+        }
+    }
+
+    @Test
+    void jarServesRegnoWithOnlyTheApiKeyInItsEnvironment() throws Exception {
+        Path jar = Path.of("target", "gateway.jar");
+        assertThat(jar).as("run through 'mvnw verify', which packages the jar first").exists();
+        int port = freePort();
+        int managementPort = freePort();
+        Path log = Files.createTempFile("gateway-jar", ".log");
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", jar.toString(), "--server.port=" + port, "--management.server.port=" + managementPort)
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().clear();
+        builder.environment().putAll(Map.of("GATEWAY_API_KEYS", "jar-test-key"));
+        gateway = builder.start();
+
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpResponse<String> health = awaitHealthy(http, managementPort, log);
+        assertThat(health.body()).contains("UP");
+
+        HttpResponse<String> scored = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/reg/"))
+                .header("x-api-key", "jar-test-key").header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(BODY, StandardCharsets.UTF_8)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(scored.statusCode()).as(scored.body()).isEqualTo(200);
+        assertThat(scored.body()).matches("\\{\"body\":\\{\"negative\":[0-9.eE-]+,\"positive\":[0-9.eE-]+},\"status\":\"ok\"}");
+
+        HttpResponse<String> unauthorised = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/regno/predict"))
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(unauthorised.statusCode()).isEqualTo(401);
+
+        // Every log line is structured JSON.
+        List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+        assertThat(lines).isNotEmpty().allSatisfy(l -> assertThat(l).startsWith("{").endsWith("}"));
+    }
+
+    private HttpResponse<String> awaitHealthy(HttpClient http, int managementPort, Path log) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            assertThat(gateway.isAlive()).as(() -> "gateway exited early:\n" + read(log)).isTrue();
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + managementPort + "/actuator/health")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return r;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("gateway not healthy within 60 s:\n" + read(log));
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(cannot read " + log + ")";
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
