@@ -1,46 +1,80 @@
 package io.mlgateway.api;
 
+import java.util.Arrays;
 import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 
 /**
- * Reads a request body into memory with a hard cap, so an oversized or endless body is refused with 413 before
- * it is buffered, and an empty one is a clear 400 rather than a parse error.
+ * Reads a request body into memory with a hard cap. Past the cap nothing more is kept; the rest of a moderately
+ * oversized body is read and discarded so the client, still sending, reliably receives the 413 instead of a
+ * reset connection. Bodies far beyond the cap (declared or actual) are cut off at once.
  */
 @Component
 public class RequestBodies {
 
+    /** How much of an oversized body is drained before giving up on a clean 413. */
+    private static final long DRAIN_FACTOR = 16;
+
     private final int maxBytes;
+    private final long drainLimit;
 
     public RequestBodies(ApiProperties properties) {
         this.maxBytes = (int) Math.min(Integer.MAX_VALUE, properties.maxBodySize().toBytes());
+        this.drainLimit = Math.max(maxBytes * DRAIN_FACTOR, 4L * 1024 * 1024);
     }
 
     public Mono<byte[]> read(ServerHttpRequest request) {
         long declared = request.getHeaders().getContentLength();
-        if (declared > maxBytes) {
+        if (declared > drainLimit) {
             return Mono.error(tooLarge());
         }
-        return DataBufferUtils.join(request.getBody(), maxBytes)
-                .map(RequestBodies::drain)
-                .switchIfEmpty(Mono.error(() -> ApiException.badRequest("request body is empty")));
-    }
-
-    private static byte[] drain(DataBuffer buffer) {
-        try {
-            byte[] bytes = new byte[buffer.readableByteCount()];
-            buffer.read(bytes);
-            return bytes;
-        } finally {
-            DataBufferUtils.release(buffer);
-        }
+        return Mono.defer(() -> {
+            Collector collector = new Collector();
+            return request.getBody()
+                    .takeWhile(collector::accept)
+                    .then(Mono.fromCallable(collector::bytes));
+        });
     }
 
     private ApiException tooLarge() {
         return new ApiException(HttpStatus.CONTENT_TOO_LARGE, "request body too large (limit " + maxBytes + " bytes)", null);
+    }
+
+    /**
+     * Copies bytes up to the cap, then only counts what arrives, up to the drain limit. Buffers are copied during
+     * onNext and never kept: Reactor Netty releases its inbound buffers itself once onNext returns.
+     */
+    private final class Collector {
+
+        private byte[] bytes = new byte[1024];
+        private long total;
+
+        /** Copies {@code buffer}; false stops reading (the connection will be closed). */
+        synchronized boolean accept(DataBuffer buffer) {
+            int n = buffer.readableByteCount();
+            if (total + n <= maxBytes) {
+                if (total + n > bytes.length) {
+                    bytes = Arrays.copyOf(bytes, (int) Math.min(maxBytes, Math.max(total + n, bytes.length * 2L)));
+                }
+                buffer.read(bytes, (int) total, n);
+            } else {
+                bytes = null;
+            }
+            total += n;
+            return total <= drainLimit;
+        }
+
+        synchronized byte[] bytes() {
+            if (total > maxBytes) {
+                throw tooLarge();
+            }
+            if (total == 0) {
+                throw ApiException.badRequest("request body is empty");
+            }
+            return total == bytes.length ? bytes : Arrays.copyOf(bytes, (int) total);
+        }
     }
 }
