@@ -1,0 +1,62 @@
+package io.mlgateway.core.training;
+
+import io.mlgateway.core.modelstore.ModelFormat;
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.modelstore.NewModel;
+import java.util.List;
+import java.util.Locale;
+import ml.dmlc.xgboost4j.java.Booster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Ensures the registry holds the base model: trained from the 2011 rows of hour.csv the first time, found
+ * thereafter. Several instances starting at once serialize on a per-user advisory lock in PostgreSQL, so exactly
+ * one trains and stores; the others find its result.
+ */
+public class BaseModelBootstrap {
+
+    private static final Logger log = LoggerFactory.getLogger(BaseModelBootstrap.class);
+
+    private final ModelRegistry registry;
+    private final Scheduler trainingScheduler;
+
+    public BaseModelBootstrap(ModelRegistry registry, Scheduler trainingScheduler) {
+        this.registry = registry;
+        this.trainingScheduler = trainingScheduler;
+    }
+
+    /** The base model's metadata, training and storing it first if the registry has none. */
+    public Mono<ModelRecord> ensureBaseModel() {
+        return registry.withUserLock(ModelRegistry.BASE_USER,
+                registry.currentMetadata(ModelRegistry.BASE_USER)
+                        .doOnNext(existing -> log.info("base model present: version {}", existing.version()))
+                        .switchIfEmpty(Mono.defer(() -> Mono.fromCallable(BaseModelBootstrap::train)
+                                .subscribeOn(trainingScheduler)
+                                .flatMap(model -> registry.store(model, null))
+                                .map(ModelRecord::withoutBytes)
+                                .doOnNext(stored -> log.info("base model trained and stored: version {}, metrics {}",
+                                        stored.version(), stored.metrics())))));
+    }
+
+    /** Trains on 2011 (yr = 0); reports MAE on 2011 and on 2012, which it never saw. */
+    static NewModel train() {
+        List<BikeSharingData.Hour> hours = BikeSharingData.load();
+        TrainingSet year2011 = TrainingSet.of(hours.stream().filter(BikeSharingData.Hour::isYear2011).toList());
+        TrainingSet year2012 = TrainingSet.of(hours.stream().filter(h -> !h.isYear2011()).toList());
+        Booster booster = BoosterTrainer.trainFromScratch(year2011, BoosterTrainer.BASE_ROUNDS);
+        try {
+            String metrics = String.format(Locale.ROOT,
+                    "{\"mae_2011\": %.4f, \"mae_2012\": %.4f, \"train_rows\": %d, \"rounds\": %d}",
+                    BoosterTrainer.meanAbsoluteError(booster, year2011), BoosterTrainer.meanAbsoluteError(booster, year2012),
+                    year2011.rows(), BoosterTrainer.BASE_ROUNDS);
+            return new NewModel(ModelRegistry.BASE_USER, null, ModelFormat.XGBOOST_UBJ, ModelFormat.serialize(booster),
+                    BoosterTrainer.trees(booster), metrics);
+        } finally {
+            booster.dispose();
+        }
+    }
+}
