@@ -1,15 +1,20 @@
 package io.mlgateway;
 
+import io.mlgateway.rentals.BaseModelCommand;
+import java.util.Arrays;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
-/** The scoring gateway: HTTP in, model scores out. */
+/** The scoring gateway: HTTP in, model scores out. {@code bootstrap-base-model} as first argument runs that command. */
 @SpringBootApplication
 @ConfigurationPropertiesScan
 public class GatewayApplication {
 
     public static void main(String[] args) {
+        if (args.length > 0 && BaseModelCommand.NAME.equals(args[0])) {
+            System.exit(BaseModelCommand.run(Arrays.copyOfRange(args, 1, args.length)));
+        }
         SpringApplication.run(GatewayApplication.class, args);
     }
 }

@@ -29,9 +29,11 @@ public class ApiErrorHandler implements WebExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiErrorHandler.class);
 
     private final JsonMapper json;
+    private final long retryAfterSeconds;
 
-    public ApiErrorHandler(JsonMapper json) {
+    public ApiErrorHandler(JsonMapper json, io.mlgateway.scoring.ScoringProperties scoring) {
         this.json = json;
+        this.retryAfterSeconds = scoring.retryAfterSeconds();
     }
 
     @Override
@@ -49,6 +51,12 @@ public class ApiErrorHandler implements WebExceptionHandler {
             status = HttpStatus.SERVICE_UNAVAILABLE;
             body = ApiError.of("scoring capacity exhausted, retry later", null);
             response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfterSeconds()));
+        } else if (error instanceof UnavailableException unavailable) {
+            status = HttpStatus.SERVICE_UNAVAILABLE;
+            body = ApiError.of(unavailable.getMessage(), null);
+            response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
+            log.warn("503 on {} {}: {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(),
+                    unavailable.getMessage());
         } else if (error instanceof DataBufferLimitException) {
             status = HttpStatus.CONTENT_TOO_LARGE;
             body = ApiError.of("request body too large", null);

@@ -3,7 +3,10 @@ package io.mlgateway.storage;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.TimeoutOptions;
+import io.mlgateway.core.actuals.ActualsTable;
 import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.modelstore.RedisModelCache;
+import io.mlgateway.modelstore.ModelCacheProperties;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactories;
@@ -13,6 +16,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Mono;
 
 /**
  * Connections to PostgreSQL and Redis. Both connect lazily and never at start-up, so the gateway starts and
@@ -53,6 +57,11 @@ public class StorageConfiguration {
         return new ModelRegistry(db, tx);
     }
 
+    @Bean
+    ActualsTable actualsTable(DatabaseClient db) {
+        return new ActualsTable(db);
+    }
+
     @Bean(destroyMethod = "shutdown")
     RedisClient redisClient(RedisProperties properties) {
         RedisClient client = RedisClient.create(properties.url());
@@ -64,5 +73,15 @@ public class StorageConfiguration {
                 .timeoutOptions(TimeoutOptions.enabled(properties.timeout()))
                 .build());
         return client;
+    }
+
+    @Bean
+    LazyRedisConnection redisConnection(RedisClient client, RedisProperties properties) {
+        return new LazyRedisConnection(client, properties.url(), properties.timeout());
+    }
+
+    @Bean
+    RedisModelCache redisModelCache(LazyRedisConnection connection, ModelCacheProperties cache) {
+        return new RedisModelCache(Mono.defer(connection::commands), cache.redisTtl());
     }
 }

@@ -17,10 +17,15 @@ public class RedisModelCache {
     private static final String PUT_SCRIPT = "redis.call('HSET', KEYS[1], 'version', ARGV[1], 'format', ARGV[2],"
             + " 'bytes', ARGV[3]) return redis.call('PEXPIRE', KEYS[1], ARGV[4])";
 
-    private final RedisReactiveCommands<byte[], byte[]> redis;
+    private final Mono<RedisReactiveCommands<byte[], byte[]>> redis;
     private final Duration ttl;
 
     public RedisModelCache(RedisReactiveCommands<byte[], byte[]> redis, Duration ttl) {
+        this(Mono.just(redis), ttl);
+    }
+
+    /** @param redis a connection obtained on subscription, so callers can connect lazily and reconnect */
+    public RedisModelCache(Mono<RedisReactiveCommands<byte[], byte[]>> redis, Duration ttl) {
         this.redis = redis;
         this.ttl = ttl;
     }
@@ -31,7 +36,7 @@ public class RedisModelCache {
 
     /** The cached model, or empty on a miss (or an incomplete entry). */
     public Mono<CachedModel> get(String userId) {
-        return redis.hgetall(bytes(key(userId)))
+        return redis.flatMapMany(r -> r.hgetall(bytes(key(userId))))
                 .collectMap(kv -> new String(kv.getKey(), StandardCharsets.UTF_8), kv -> kv.getValue())
                 .flatMap(fields -> {
                     byte[] version = fields.get("version");
@@ -47,14 +52,14 @@ public class RedisModelCache {
 
     public Mono<Void> put(String userId, long version, String format, byte[] model) {
         byte[][] keys = {bytes(key(userId))};
-        return redis.<Long>eval(PUT_SCRIPT, ScriptOutputType.INTEGER, keys,
-                        bytes(Long.toString(version)), bytes(format), model, bytes(Long.toString(ttl.toMillis())))
+        return redis.flatMapMany(r -> r.<Long>eval(PUT_SCRIPT, ScriptOutputType.INTEGER, keys,
+                        bytes(Long.toString(version)), bytes(format), model, bytes(Long.toString(ttl.toMillis()))))
                 .then();
     }
 
     /** Deletes the user's entry; emits how many keys were removed (0 or 1). */
     public Mono<Long> evict(String userId) {
-        return redis.del(bytes(key(userId)));
+        return redis.flatMap(r -> r.del(bytes(key(userId))));
     }
 
     public Duration ttl() {

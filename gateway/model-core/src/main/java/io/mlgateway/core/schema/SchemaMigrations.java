@@ -22,12 +22,15 @@ public final class SchemaMigrations {
                 .migrate();
     }
 
-    /** {@code r2dbc:postgresql://host:port/db?x} (optionally {@code r2dbc:pool:…}) → {@code jdbc:postgresql://host:port/db?x}. */
+    /**
+     * {@code r2dbc:postgresql://host:port/db?schema=s} (optionally {@code r2dbc:pool:…}) →
+     * {@code jdbc:postgresql://host:port/db?currentSchema=s}: the same database and schema over JDBC.
+     */
     public static String jdbcUrlOf(String r2dbcUrl) {
         String rest = r2dbcUrl.replaceFirst("^r2dbcs?:(pool:)?", "");
         if (!rest.startsWith("postgresql://")) {
             throw new IllegalArgumentException("not a PostgreSQL R2DBC URL: " + r2dbcUrl);
         }
-        return "jdbc:" + rest;
+        return "jdbc:" + rest.replaceAll("([?&])schema=", "$1currentSchema=");
     }
 }

@@ -1,0 +1,49 @@
+package io.mlgateway.rentals;
+
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.modelstore.ModelCacheProperties;
+import io.mlgateway.storage.DatabaseProperties;
+import io.mlgateway.storage.RedisProperties;
+import io.mlgateway.storage.StorageConfiguration;
+import java.time.Duration;
+import org.springframework.boot.Banner;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+
+/**
+ * {@code java -jar gateway.jar bootstrap-base-model}: applies the schema migrations and trains and stores the base
+ * model if the registry has none, then exits (0 on success). Uses the same configuration as the gateway
+ * (SPRING_R2DBC_URL, SPRING_R2DBC_PASSWORD, …). Safe to run while gateways start: it is the same idempotent,
+ * lock-guarded step they run.
+ */
+public final class BaseModelCommand {
+
+    public static final String NAME = "bootstrap-base-model";
+
+    private BaseModelCommand() {
+    }
+
+    public static int run(String[] args) {
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(CommandConfiguration.class)
+                .web(WebApplicationType.NONE).bannerMode(Banner.Mode.OFF).run(args)) {
+            RentalsReadiness readiness = new RentalsReadiness(context.getBean(DatabaseProperties.class),
+                    context.getBean(ModelRegistry.class), context.getBean(RentalsProperties.class));
+            readiness.prepare().block(Duration.ofMinutes(5));
+            return 0;
+        } catch (RuntimeException e) {
+            System.err.println("bootstrap-base-model failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties({DatabaseProperties.class, RedisProperties.class, ModelCacheProperties.class,
+            RentalsProperties.class})
+    @Import(StorageConfiguration.class)
+    static class CommandConfiguration {
+    }
+}

@@ -1,0 +1,104 @@
+package io.mlgateway.rentals;
+
+import static io.mlgateway.rentals.RentalsTestSupport.JSON;
+import static io.mlgateway.rentals.RentalsTestSupport.await;
+import static io.mlgateway.rentals.RentalsTestSupport.body;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.mlgateway.core.modelstore.ModelFormat;
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.modelstore.NewModel;
+import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.TcpProxy;
+import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.core.training.BoosterTrainer;
+import io.mlgateway.core.training.TrainingSet;
+import io.mlgateway.modelstore.ModelResolver;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import ml.dmlc.xgboost4j.java.Booster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/**
+ * Redis is only a cache: with it unreachable (the connection cut by a proxy in front of the real server),
+ * predictions are still served, from PostgreSQL, with the right model.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
+class RedisOutageTest {
+
+    private static final LocalServices.TestDatabase db = LocalServices.freshDatabase();
+    private static final TcpProxy redisProxy = TcpProxy.start(LocalServices.redisPort());
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        RentalsTestSupport.properties(db).forEach((k, v) -> registry.add(k, () -> v));
+        registry.add("spring.data.redis.url", () -> "redis://127.0.0.1:" + redisProxy.port());
+    }
+
+    @AfterAll
+    static void closeProxy() {
+        redisProxy.close();
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    RentalsReadiness readiness;
+    @Autowired
+    ModelRegistry registry;
+    @Autowired
+    ModelResolver resolver;
+    @Autowired
+    MeterRegistry meters;
+
+    private long predict(String user, BikeSharingData.Hour hour) {
+        byte[] body = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(30))
+                .build().post().uri("/v1/rentals/" + user + "/predict").header("x-api-key", "rentals-test-key")
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(JSON.writeValueAsString(body(hour)))
+                .exchange().expectStatus().isOk().expectBody().returnResult().getResponseBody();
+        return JSON.readTree(body).get("model_version").longValue();
+    }
+
+    @Test
+    void predictionsAreServedWhileRedisIsDown() {
+        await("rentals readiness", Duration.ofSeconds(90), readiness::isReady);
+        List<BikeSharingData.Hour> hours = BikeSharingData.load();
+        ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
+        String user = "redis-down-" + UUID.randomUUID().toString().substring(0, 8);
+        Booster start = ModelFormat.deserialize(base.format(), base.bytes());
+        Booster own = BoosterTrainer.continueFrom(start, TrainingSet.of(hours.subList(0, 50)), 2);
+        ModelRecord stored = registry.store(new NewModel(user, base.version(), ModelFormat.XGBOOST_UBJ,
+                ModelFormat.serialize(own), BoosterTrainer.trees(own), "{}"), null).block();
+        start.dispose();
+        own.dispose();
+
+        redisProxy.cut();
+        for (int i = 0; i < 20; i++) {
+            String other = "redis-down-new-" + i + "-" + UUID.randomUUID().toString().substring(0, 6);
+            assertThat(predict(other, hours.get(i))).isEqualTo(base.version());
+        }
+        assertThat(predict(user, hours.get(0))).isEqualTo(stored.version());
+        assertThat(meters.get("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "error").counter().count())
+                .isPositive();
+
+        // Back up: the cache is used again.
+        redisProxy.restore();
+        resolver.evict(user, null, "test");
+        await("redis hit after restore", Duration.ofSeconds(20), () -> {
+            resolver.evict(user, null, "test");
+            return predict(user, hours.get(1)) == stored.version()
+                    && meters.find("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "hit").counter() != null;
+        });
+    }
+}

@@ -1,0 +1,56 @@
+package io.mlgateway.rentals;
+
+import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.training.BikeSharingData;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Shared by the rentals integration tests: request bodies from hour.csv and waiting on conditions. */
+final class RentalsTestSupport {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private RentalsTestSupport() {
+    }
+
+    /** Spring properties pointing a gateway at the local services and at {@code db}'s schema. */
+    static Map<String, Object> properties(LocalServices.TestDatabase db) {
+        return Map.of(
+                "spring.r2dbc.url", db.r2dbcUrl(),
+                "spring.r2dbc.username", db.user(),
+                "spring.r2dbc.password", db.password(),
+                "spring.data.redis.url", LocalServices.redisUri(),
+                "spring.kafka.bootstrap-servers", LocalServices.kafkaBootstrap(),
+                "gateway.api.api-keys", "rentals-test-key",
+                "gateway.rentals.startup-retry", "500ms");
+    }
+
+    static ObjectNode body(BikeSharingData.Hour hour) {
+        ObjectNode body = JSON.createObjectNode();
+        ObjectNode features = body.putObject("features");
+        for (int i = 0; i < RentalFeatures.COUNT; i++) {
+            features.put(RentalFeatures.NAMES.get(i), hour.features()[i]);
+        }
+        return body;
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+    }
+}
