@@ -44,7 +44,7 @@ public class ModelResolver implements DisposableBean {
             Math.max(2, Runtime.getRuntime().availableProcessors()), 10_000, "model-load", 60, true);
 
     public ModelResolver(ModelRegistry registry, RedisModelCache redis, ModelStoreMetrics metrics,
-            ModelCacheProperties properties, io.mlgateway.storage.RedisProperties redisProperties) {
+            ModelCacheProperties properties, io.mlgateway.core.storage.RedisProperties redisProperties) {
         this.registry = registry;
         this.redis = redis;
         this.metrics = metrics;

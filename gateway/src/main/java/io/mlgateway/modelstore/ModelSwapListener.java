@@ -1,7 +1,7 @@
 package io.mlgateway.modelstore;
 
 import io.mlgateway.core.notify.ModelRetrainedMessage;
-import io.mlgateway.storage.KafkaProperties;
+import io.mlgateway.core.storage.KafkaProperties;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -2,8 +2,8 @@ package io.mlgateway.rentals;
 
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.modelstore.ModelCacheProperties;
-import io.mlgateway.storage.DatabaseProperties;
-import io.mlgateway.storage.RedisProperties;
+import io.mlgateway.core.storage.DatabaseProperties;
+import io.mlgateway.core.storage.RedisProperties;
 import io.mlgateway.storage.StorageConfiguration;
 import java.time.Duration;
 import org.springframework.boot.Banner;

@@ -4,7 +4,7 @@ import io.mlgateway.api.UnavailableException;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.schema.SchemaMigrations;
 import io.mlgateway.core.training.BaseModelBootstrap;
-import io.mlgateway.storage.DatabaseProperties;
+import io.mlgateway.core.storage.DatabaseProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;

@@ -1,16 +1,15 @@
 package io.mlgateway.storage;
 
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.TimeoutOptions;
 import io.mlgateway.core.actuals.ActualsTable;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.RedisModelCache;
+import io.mlgateway.core.storage.Connections;
+import io.mlgateway.core.storage.DatabaseProperties;
+import io.mlgateway.core.storage.LazyRedisConnection;
+import io.mlgateway.core.storage.RedisProperties;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import io.r2dbc.pool.ConnectionPool;
-import io.r2dbc.pool.ConnectionPoolConfiguration;
-import io.r2dbc.spi.ConnectionFactories;
-import io.r2dbc.spi.ConnectionFactoryOptions;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
@@ -27,19 +26,7 @@ public class StorageConfiguration {
 
     @Bean(destroyMethod = "dispose")
     ConnectionPool connectionPool(DatabaseProperties properties) {
-        ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(properties.url()).mutate()
-                .option(ConnectionFactoryOptions.USER, properties.username())
-                .option(ConnectionFactoryOptions.PASSWORD, properties.password())
-                .option(ConnectionFactoryOptions.CONNECT_TIMEOUT, properties.pool().maxAcquireTime())
-                .build();
-        return new ConnectionPool(ConnectionPoolConfiguration.builder(ConnectionFactories.get(options))
-                .name("gateway")
-                .maxSize(properties.pool().maxSize())
-                .initialSize(properties.pool().initialSize())
-                .minIdle(0)
-                .maxAcquireTime(properties.pool().maxAcquireTime())
-                .acquireRetry(0)
-                .build());
+        return Connections.connectionPool(properties, "gateway");
     }
 
     @Bean
@@ -64,15 +51,7 @@ public class StorageConfiguration {
 
     @Bean(destroyMethod = "shutdown")
     RedisClient redisClient(RedisProperties properties) {
-        RedisClient client = RedisClient.create(properties.url());
-        client.setOptions(ClientOptions.builder()
-                // While Redis is down, fail commands at once instead of queueing them until it returns:
-                // a prediction must never wait on the cache.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .autoReconnect(true)
-                .timeoutOptions(TimeoutOptions.enabled(properties.timeout()))
-                .build());
-        return client;
+        return Connections.redisClient(properties);
     }
 
     @Bean

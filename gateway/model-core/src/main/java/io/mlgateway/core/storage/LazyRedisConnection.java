@@ -1,4 +1,4 @@
-package io.mlgateway.storage;
+package io.mlgateway.core.storage;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;

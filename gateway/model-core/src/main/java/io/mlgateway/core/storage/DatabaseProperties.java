@@ -1,4 +1,4 @@
-package io.mlgateway.storage;
+package io.mlgateway.core.storage;
 
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
