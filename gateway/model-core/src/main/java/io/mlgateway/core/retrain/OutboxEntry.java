@@ -1,0 +1,15 @@
+package io.mlgateway.core.retrain;
+
+import io.mlgateway.core.notify.ModelRetrainedMessage;
+
+/** An announcement waiting to be sent (or re-sent after a crash). */
+public record OutboxEntry(long id, String userId, String status, Long version, String reason) {
+
+    public ModelRetrainedMessage message() {
+        return new ModelRetrainedMessage(userId, status, version, reason);
+    }
+
+    public boolean succeeded() {
+        return ModelRetrainedMessage.SUCCESS.equals(status);
+    }
+}

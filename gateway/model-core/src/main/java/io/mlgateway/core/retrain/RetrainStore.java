@@ -1,0 +1,169 @@
+package io.mlgateway.core.retrain;
+
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.modelstore.NewModel;
+import io.mlgateway.core.modelstore.StaleModelException;
+import io.r2dbc.spi.Readable;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The retrainer's SQL: new actuals per user, the samples to fit, and the commit of a new version together with
+ * everything that must change with it. "New" means not yet used by any stored version ({@code used_in_version
+ * IS NULL}); marking happens in the same transaction as the store, so an actual trains exactly one update.
+ */
+public class RetrainStore {
+
+    /** A user and how many new actuals it has. */
+    public record Due(String userId, long count) {
+    }
+
+    private final DatabaseClient db;
+    private final TransactionalOperator tx;
+    private final ModelRegistry registry;
+
+    public RetrainStore(DatabaseClient db, TransactionalOperator tx, ModelRegistry registry) {
+        this.db = db;
+        this.tx = tx;
+        this.registry = registry;
+    }
+
+    /** New actuals of one user (the "check" step). */
+    public Mono<Long> countNew(String userId) {
+        return db.sql("SELECT count(*) AS n FROM actual_rentals WHERE user_id = $1 AND used_in_version IS NULL")
+                .bind(0, userId)
+                .map(row -> row.get("n", Long.class))
+                .one();
+    }
+
+    /** Users with at least {@code threshold} new actuals and no failure cool-down running (the sweep). */
+    public Flux<Due> usersDue(long threshold) {
+        return db.sql("SELECT a.user_id, count(*) AS n FROM actual_rentals a"
+                        + " LEFT JOIN retrain_state s ON s.user_id = a.user_id"
+                        + " WHERE a.used_in_version IS NULL AND (s.retry_after IS NULL OR s.retry_after <= now())"
+                        + " GROUP BY a.user_id HAVING count(*) >= $1")
+                .bind(0, threshold)
+                .map(row -> new Due(row.get("user_id", String.class), row.get("n", Long.class)))
+                .all();
+    }
+
+    /** Whether the user is cooling down after a failed retrain. */
+    public Mono<Boolean> coolingDown(String userId) {
+        return db.sql("SELECT retry_after > now() AS cooling FROM retrain_state WHERE user_id = $1")
+                .bind(0, userId)
+                .map(row -> Boolean.TRUE.equals(row.get("cooling", Boolean.class)))
+                .one()
+                .defaultIfEmpty(false);
+    }
+
+    /** The user's new actuals with their logged features, oldest first (the "read" step). */
+    public Flux<Sample> readNew(String userId, int limit) {
+        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features FROM actual_rentals a"
+                        + " JOIN rental_predictions p ON p.request_id = a.request_id"
+                        + " WHERE a.user_id = $1 AND a.used_in_version IS NULL ORDER BY a.id LIMIT $2")
+                .bind(0, userId)
+                .bind(1, limit)
+                .map(RetrainStore::toSample)
+                .all();
+    }
+
+    /** The user's most recent used actuals (for a rebuild from a window of recent data). */
+    public Flux<Sample> readRecentUsed(String userId, int limit) {
+        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features FROM actual_rentals a"
+                        + " JOIN rental_predictions p ON p.request_id = a.request_id"
+                        + " WHERE a.user_id = $1 AND a.used_in_version IS NOT NULL ORDER BY a.id DESC LIMIT $2")
+                .bind(0, userId)
+                .bind(1, limit)
+                .map(RetrainStore::toSample)
+                .all();
+    }
+
+    /**
+     * Stores the new version and, atomically with it: moves the head (only from {@code expectedHead}), marks the
+     * consumed actuals (all of them, or nothing happens), resets the user's failure state and queues the success
+     * announcement in the outbox. Any conflict (another retrainer won) fails with {@link StaleModelException}
+     * and changes nothing.
+     */
+    public Mono<ModelRecord> commit(NewModel model, Long expectedHead, List<UUID> consumed) {
+        return registry.store(model, expectedHead)
+                .flatMap(record -> db.sql("UPDATE actual_rentals SET used_in_version = $1"
+                                + " WHERE request_id = ANY($2::text[]::uuid[]) AND used_in_version IS NULL")
+                        .bind(0, record.version())
+                        .bind(1, consumed.stream().map(UUID::toString).toArray(String[]::new))
+                        .fetch().rowsUpdated()
+                        .flatMap(marked -> marked == consumed.size() ? Mono.just(record)
+                                : Mono.error(new StaleModelException(model.userId(), expectedHead))))
+                .flatMap(record -> db.sql("INSERT INTO retrain_state (user_id, last_update, last_version, failures)"
+                                + " VALUES ($1, now(), $2, 0) ON CONFLICT (user_id) DO UPDATE SET last_update = now(),"
+                                + " last_version = EXCLUDED.last_version, failures = 0, last_failure = NULL,"
+                                + " retry_after = NULL")
+                        .bind(0, model.userId()).bind(1, record.version())
+                        .then()
+                        .then(enqueue(model.userId(), "success", record.version(), null))
+                        .thenReturn(record))
+                .as(tx::transactional);
+    }
+
+    /** Records a failed retrain: a cool-down before the next attempt, and the failure announcement queued. */
+    public Mono<Void> recordFailure(String userId, String reason, Duration coolDown) {
+        return db.sql("INSERT INTO retrain_state (user_id, failures, last_failure, retry_after)"
+                        + " VALUES ($1, 1, $2, now() + make_interval(secs => $3))"
+                        + " ON CONFLICT (user_id) DO UPDATE SET failures = retrain_state.failures + 1,"
+                        + " last_failure = EXCLUDED.last_failure, retry_after = EXCLUDED.retry_after")
+                .bind(0, userId).bind(1, reason).bind(2, (double) coolDown.toMillis() / 1000.0)
+                .then()
+                .then(enqueue(userId, "failed", null, reason))
+                .as(tx::transactional);
+    }
+
+    private Mono<Void> enqueue(String userId, String status, Long version, String reason) {
+        DatabaseClient.GenericExecuteSpec insert = db.sql(
+                        "INSERT INTO retrain_outbox (user_id, status, version, reason) VALUES ($1, $2, $3, $4)")
+                .bind(0, userId).bind(1, status);
+        insert = version == null ? insert.bindNull(2, Long.class) : insert.bind(2, version);
+        insert = reason == null ? insert.bindNull(3, String.class) : insert.bind(3, reason);
+        return insert.then();
+    }
+
+    /** Announcements not yet sent, oldest first. */
+    public Flux<OutboxEntry> unpublished(int limit) {
+        return db.sql("SELECT id, user_id, status, version, reason FROM retrain_outbox"
+                        + " WHERE published_at IS NULL ORDER BY id LIMIT $1")
+                .bind(0, limit)
+                .map(row -> new OutboxEntry(row.get("id", Long.class), row.get("user_id", String.class),
+                        row.get("status", String.class), row.get("version", Long.class), row.get("reason", String.class)))
+                .all();
+    }
+
+    public Mono<Void> markPublished(long id) {
+        return db.sql("UPDATE retrain_outbox SET published_at = now() WHERE id = $1").bind(0, id).then();
+    }
+
+    /** Announcements waiting (for the backlog metric). */
+    public Mono<Long> outboxBacklog() {
+        return db.sql("SELECT count(*) AS n FROM retrain_outbox WHERE published_at IS NULL")
+                .map(row -> row.get("n", Long.class)).one();
+    }
+
+    /** New actuals over all users (for the pending metric). */
+    public Mono<Long> pendingActuals() {
+        return db.sql("SELECT count(*) AS n FROM actual_rentals WHERE used_in_version IS NULL")
+                .map(row -> row.get("n", Long.class)).one();
+    }
+
+    private static Sample toSample(Readable row) {
+        Float[] boxed = row.get("features", Float[].class);
+        float[] features = new float[boxed.length];
+        for (int i = 0; i < boxed.length; i++) {
+            features[i] = boxed[i];
+        }
+        return new Sample(row.get("id", Long.class), row.get("request_id", UUID.class), features,
+                row.get("actual_value", Double.class).floatValue());
+    }
+}

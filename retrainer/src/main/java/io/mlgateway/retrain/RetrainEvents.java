@@ -1,0 +1,101 @@
+package io.mlgateway.retrain;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
+import org.springframework.stereotype.Component;
+
+/**
+ * The retrain story, told twice: as structured log events (JSON fields {@code event}, {@code user_id} and each
+ * step's figures, so Loki can filter on them) and as metrics (no user labels: cardinality).
+ */
+@Component
+public class RetrainEvents {
+
+    private static final Logger log = LoggerFactory.getLogger("retrain");
+
+    private final MeterRegistry meters;
+    private final DistributionSummary samples;
+
+    public RetrainEvents(MeterRegistry meters) {
+        this.meters = meters;
+        this.samples = DistributionSummary.builder("retrainer.samples").description("samples used per fit")
+                .publishPercentileHistogram().register(meters);
+    }
+
+    private static LoggingEventBuilder info(String event, String userId) {
+        return log.atInfo().addKeyValue("event", event).addKeyValue("user_id", userId);
+    }
+
+    public void check(String userId, long count, boolean due) {
+        (due ? log.atInfo() : log.atDebug()).addKeyValue("event", "retrain.check").addKeyValue("user_id", userId)
+                .addKeyValue("count", count).log("{} new actuals", count);
+    }
+
+    public void read(String userId, int rows, long readMs) {
+        step("read", readMs);
+        info("retrain.read", userId).addKeyValue("rows", rows).addKeyValue("read_ms", readMs)
+                .log("read {} rows in {} ms", rows, readMs);
+    }
+
+    public void fit(String userId, int samplesUsed, long processingMs, int trees, boolean rebuilt, double maeBefore,
+            double maeAfter) {
+        step("fit", processingMs);
+        samples.record(samplesUsed);
+        info("retrain.fit", userId).addKeyValue("samples_used", samplesUsed)
+                .addKeyValue("processing_time_ms", processingMs).addKeyValue("trees", trees)
+                .addKeyValue("rebuilt", rebuilt).addKeyValue("holdout_mae_before", maeBefore)
+                .addKeyValue("holdout_mae_after", maeAfter)
+                .log("fitted on {} samples in {} ms", samplesUsed, processingMs);
+    }
+
+    public void store(String userId, long version, Long parent, long storeMs) {
+        step("store", storeMs);
+        info("retrain.store", userId).addKeyValue("version", version).addKeyValue("parent_version", parent)
+                .addKeyValue("store_ms", storeMs).log("stored version {}", version);
+    }
+
+    public void cacheEvict(String userId, String key, long removed, long evictMs) {
+        step("cache_evict", evictMs);
+        info("retrain.cache_evict", userId).addKeyValue("key", key).addKeyValue("removed", removed)
+                .log("deleted {}", key);
+    }
+
+    public void notified(String userId, String topic, String status, Long version, long notifyMs) {
+        step("notify", notifyMs);
+        info("retrain.notify", userId).addKeyValue("topic", topic).addKeyValue("status", status)
+                .addKeyValue("version", version).log("announced {} on {}", status, topic);
+    }
+
+    public void succeeded(String userId, long totalMs) {
+        step("total", totalMs);
+        Counter.builder("retrainer.retrains").tag("status", "success").register(meters).increment();
+    }
+
+    public void failed(String userId, String reason) {
+        Counter.builder("retrainer.retrains").tag("status", "failed").register(meters).increment();
+        log.atWarn().addKeyValue("event", "retrain.failed").addKeyValue("user_id", userId)
+                .addKeyValue("reason", reason).log("retrain failed: {}", reason);
+    }
+
+    public void conflict(String userId, String reason) {
+        Counter.builder("retrainer.retrains").tag("status", "conflict").register(meters).increment();
+        info("retrain.conflict", userId).addKeyValue("reason", reason).log("another writer won: {}", reason);
+    }
+
+    public void publishFailed(String stage, String error) {
+        Counter.builder("retrainer.outbox.failures").tag("stage", stage).register(meters).increment();
+        log.atWarn().addKeyValue("event", "retrain.outbox_retry").addKeyValue("stage", stage)
+                .addKeyValue("error", error).log("announcement not sent yet ({}), will retry: {}", stage, error);
+    }
+
+    private void step(String step, long millis) {
+        Timer.builder("retrainer.step.duration").description("duration of each retrain step").tag("step", step)
+                .publishPercentileHistogram().register(meters).record(Duration.ofMillis(millis));
+    }
+}
