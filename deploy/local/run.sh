@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the product locally: real services up, the gateway built and started in the background, a working
-# curl printed. `run.sh stop` stops the gateway (services keep running; `services.sh down` stops them).
+# Runs the product locally: real services up, the gateway and the retrainer built and started in the
+# background, a working curl printed. `run.sh stop` stops both apps (services keep running; `services.sh down`
+# stops them).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -8,6 +9,7 @@ DATA_DIR="${LOCAL_SERVICES_DIR:-$ROOT/.local-services}"
 RUN_DIR="$DATA_DIR/apps"
 PORT="${SERVER_PORT:-8080}"
 MANAGEMENT_PORT="${MANAGEMENT_SERVER_PORT:-8081}"
+RETRAINER_PORT="${RETRAINER_PORT:-8082}"
 
 say() { printf '[run] %s\n' "$*"; }
 
@@ -23,6 +25,7 @@ stop_app() { # name
 
 if [[ "${1:-}" == "stop" ]]; then
   stop_app gateway
+  stop_app retrainer
   exit 0
 fi
 
@@ -33,6 +36,7 @@ say "building the jars (./mvnw -DskipTests package)"
 
 mkdir -p "$RUN_DIR"
 stop_app gateway
+stop_app retrainer
 # The 'local' profile supplies a dev-only API key unless GATEWAY_API_KEYS is set.
 API_KEY="${GATEWAY_API_KEYS:-local-dev-key}"
 API_KEY="${API_KEY%%,*}"
@@ -54,6 +58,20 @@ done
 curl -fsS "http://127.0.0.1:$MANAGEMENT_PORT/actuator/health/readiness" >/dev/null \
   || { say "the gateway did not become ready in 60 s; see $RUN_DIR/gateway.log"; exit 1; }
 
+# The gateway owns the schema (it migrated it above); the retrainer starts once the gateway is ready.
+say "starting the retrainer (actuator on :$RETRAINER_PORT), log $RUN_DIR/retrainer.log"
+SPRING_PROFILES_ACTIVE="${SPRING_PROFILES_ACTIVE:-local}" SERVER_PORT="$RETRAINER_PORT" \
+  nohup java ${RETRAINER_JAVA_OPTS:--Xms256m -Xmx512m} -jar "$ROOT/retrainer/target/retrainer.jar" \
+  >"$RUN_DIR/retrainer.log" 2>&1 </dev/null &
+echo $! >"$RUN_DIR/retrainer.pid"
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$RETRAINER_PORT/actuator/health" >/dev/null 2>&1 && break
+  if ! kill -0 "$(cat "$RUN_DIR/retrainer.pid")" 2>/dev/null; then
+    say "the retrainer exited; last log lines:"; tail -n 30 "$RUN_DIR/retrainer.log"; exit 1
+  fi
+  sleep 0.5
+done
+
 CURL="curl -s -X POST http://127.0.0.1:$PORT/reg/ -H 'x-api-key: $API_KEY' -H 'content-type: application/json' --data @deploy/local/sample-regno.json"
 say "gateway ready. Try (from $ROOT):"
 echo
@@ -62,4 +80,5 @@ echo
 say "its answer now:"
 (cd "$ROOT" && eval "$CURL")
 echo
-say "metrics: http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus   stop: deploy/local/run.sh stop"
+say "metrics: gateway http://127.0.0.1:$MANAGEMENT_PORT/actuator/prometheus, retrainer http://127.0.0.1:$RETRAINER_PORT/actuator/prometheus"
+say "stop: deploy/local/run.sh stop"

@@ -11,7 +11,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
+import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.kafka.receiver.KafkaReceiver;
@@ -26,14 +26,13 @@ import reactor.util.retry.Retry;
  * nothing. Duplicates are harmless: an eviction is idempotent.
  */
 @Component
-public class ModelSwapListener implements SmartLifecycle {
+public class ModelSwapListener extends SubscriptionLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ModelSwapListener.class);
 
     private final ModelResolver resolver;
     private final KafkaProperties kafka;
     private final String groupId = "gateway-" + UUID.randomUUID();
-    private volatile Disposable running;
     private volatile boolean assigned;
 
     public ModelSwapListener(ModelResolver resolver, KafkaProperties kafka) {
@@ -42,7 +41,7 @@ public class ModelSwapListener implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
+    protected Disposable subscribe() {
         ReceiverOptions<String, byte[]> options = ReceiverOptions.<String, byte[]>create(Map.of(
                         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                         ConsumerConfig.GROUP_ID_CONFIG, groupId,
@@ -53,7 +52,7 @@ public class ModelSwapListener implements SmartLifecycle {
                 .subscription(List.of(ModelRetrainedMessage.TOPIC))
                 .addAssignListener(partitions -> assigned = !partitions.isEmpty())
                 .addRevokeListener(partitions -> assigned = false);
-        running = KafkaReceiver.create(options)
+        return KafkaReceiver.create(options)
                 .receive()
                 .doOnNext(this::apply)
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30))
@@ -81,19 +80,4 @@ public class ModelSwapListener implements SmartLifecycle {
     public boolean isAssigned() {
         return assigned;
     }
-
-    @Override
-    public void stop() {
-        Disposable d = running;
-        if (d != null) {
-            d.dispose();
-        }
-        running = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running != null;
-    }
-
 }

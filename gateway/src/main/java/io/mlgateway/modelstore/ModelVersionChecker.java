@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
+import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -18,14 +18,13 @@ import reactor.core.publisher.Mono;
  * interval; it never leaves an old model in service.
  */
 @Component
-public class ModelVersionChecker implements SmartLifecycle {
+public class ModelVersionChecker extends SubscriptionLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ModelVersionChecker.class);
 
     private final ModelResolver resolver;
     private final ModelRegistry registry;
     private final ModelCacheProperties properties;
-    private volatile Disposable running;
 
     public ModelVersionChecker(ModelResolver resolver, ModelRegistry registry, ModelCacheProperties properties) {
         this.resolver = resolver;
@@ -59,8 +58,8 @@ public class ModelVersionChecker implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
-        running = Flux.interval(properties.versionCheckInterval(), properties.versionCheckInterval())
+    protected Disposable subscribe() {
+        return Flux.interval(properties.versionCheckInterval(), properties.versionCheckInterval())
                 .onBackpressureDrop()
                 .concatMap(tick -> checkOnce()
                         .doOnNext(n -> {
@@ -75,17 +74,4 @@ public class ModelVersionChecker implements SmartLifecycle {
                 .subscribe();
     }
 
-    @Override
-    public void stop() {
-        Disposable d = running;
-        if (d != null) {
-            d.dispose();
-        }
-        running = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running != null;
-    }
 }

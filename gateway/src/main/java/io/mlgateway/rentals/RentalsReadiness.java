@@ -7,7 +7,7 @@ import io.mlgateway.core.training.BaseModelBootstrap;
 import io.mlgateway.core.storage.DatabaseProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
+import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -20,7 +20,7 @@ import reactor.util.retry.Retry;
  * requests get 503 + Retry-After while regno is served as usual.
  */
 @Component
-public class RentalsReadiness implements SmartLifecycle {
+public class RentalsReadiness extends SubscriptionLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(RentalsReadiness.class);
 
@@ -28,7 +28,6 @@ public class RentalsReadiness implements SmartLifecycle {
     private final ModelRegistry registry;
     private final RentalsProperties properties;
     private volatile boolean ready;
-    private volatile Disposable startup;
 
     public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, RentalsProperties properties) {
         this.database = database;
@@ -48,8 +47,8 @@ public class RentalsReadiness implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
-        startup = prepare()
+    protected Disposable subscribe() {
+        return prepare()
                 .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, properties.startupRetry())
                         .doBeforeRetry(s -> log.warn("rentals store not ready, retrying in {}: {}",
                                 properties.startupRetry(), s.failure().toString())))
@@ -67,19 +66,5 @@ public class RentalsReadiness implements SmartLifecycle {
     public Mono<Void> requireReady() {
         return ready ? Mono.empty()
                 : Mono.error(new UnavailableException("rentals store not ready (database unreachable or migrating)"));
-    }
-
-    @Override
-    public void stop() {
-        Disposable d = startup;
-        if (d != null) {
-            d.dispose();
-        }
-        startup = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return startup != null;
     }
 }

@@ -63,13 +63,14 @@ public class RetrainEvents {
     public void cacheEvict(String userId, String key, long removed, long evictMs) {
         step("cache_evict", evictMs);
         info("retrain.cache_evict", userId).addKeyValue("key", key).addKeyValue("removed", removed)
-                .log("deleted {}", key);
+                .addKeyValue("evict_ms", evictMs).log("deleted {}", key);
     }
 
     public void notified(String userId, String topic, String status, Long version, long notifyMs) {
         step("notify", notifyMs);
         info("retrain.notify", userId).addKeyValue("topic", topic).addKeyValue("status", status)
-                .addKeyValue("version", version).log("announced {} on {}", status, topic);
+                .addKeyValue("version", version).addKeyValue("notify_ms", notifyMs)
+                .log("announced {} on {}", status, topic);
     }
 
     public void succeeded(String userId, long totalMs) {
