@@ -6,7 +6,7 @@ import io.mlgateway.core.retrain.OutboxEntry;
 import io.mlgateway.core.retrain.RetrainStore;
 import java.time.Duration;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.springframework.context.SmartLifecycle;
+import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -23,7 +23,7 @@ import reactor.kafka.sender.SenderRecord;
  * repeat a send: consumers tolerate duplicates.
  */
 @Component
-public class OutboxRelay implements SmartLifecycle {
+public class OutboxRelay extends SubscriptionLifecycle {
 
     private final RetrainStore store;
     private final RedisModelCache redis;
@@ -31,7 +31,6 @@ public class OutboxRelay implements SmartLifecycle {
     private final RetrainEvents events;
     private final RetrainProperties properties;
     private final Sinks.Many<Boolean> kicks = Sinks.many().multicast().directBestEffort();
-    private volatile Disposable running;
 
     public OutboxRelay(RetrainStore store, RedisModelCache redis, KafkaSender<String, byte[]> kafka,
             RetrainEvents events, RetrainProperties properties) {
@@ -81,26 +80,13 @@ public class OutboxRelay implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
-        running = Flux.merge(Flux.interval(Duration.ZERO, properties.outboxInterval()).map(t -> true), kicks.asFlux())
+    protected Disposable subscribe() {
+        return Flux.merge(Flux.interval(Duration.ZERO, properties.outboxInterval()).map(t -> true), kicks.asFlux())
                 .onBackpressureDrop()
                 .concatMap(tick -> drain().onErrorResume(e -> Mono.empty()), 1)
                 .subscribe();
     }
 
-    @Override
-    public void stop() {
-        Disposable d = running;
-        if (d != null) {
-            d.dispose();
-        }
-        running = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running != null;
-    }
 
     private static long millisSince(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;

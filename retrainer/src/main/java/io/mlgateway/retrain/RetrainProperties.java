@@ -1,5 +1,6 @@
 package io.mlgateway.retrain;
 
+import io.mlgateway.core.training.BoosterTrainer;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -9,7 +10,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param concurrency         users retrained at once (each fit takes one core)
  * @param sweepInterval       safety-net scan for users due, for missed notifications and restarts
  * @param roundsPerUpdate     trees added by one continued fit
- * @param maxTrees            cap: an update that would exceed it rebuilds from scratch instead
+ * @param maxTrees            cap: an update that would exceed it rebuilds from scratch instead (at least
+ *                            {@link BoosterTrainer#BASE_ROUNDS}, the size of a rebuilt model)
  * @param rebuildWindow       a rebuild trains on the 2011 base rows plus this many of the user's latest actuals
  * @param holdoutFraction     share of the new samples kept out of the fit to validate it
  * @param maxMaeRatio         the new model's holdout MAE may be at most this times the current model's
@@ -35,6 +37,12 @@ public record RetrainProperties(int threshold, int maxSamples, int concurrency, 
         outboxInterval = outboxInterval != null ? outboxInterval : Duration.ofSeconds(2);
         if (maxTrees <= roundsPerUpdate) {
             throw new IllegalArgumentException("retrainer.max-trees must exceed retrainer.rounds-per-update");
+        }
+        // A rebuild always makes BoosterTrainer.BASE_ROUNDS trees: under a lower cap every rebuilt model would
+        // exceed it (and every retrain rebuild again), so model size would not be bounded by max-trees at all.
+        if (maxTrees < BoosterTrainer.BASE_ROUNDS) {
+            throw new IllegalArgumentException("retrainer.max-trees must be at least " + BoosterTrainer.BASE_ROUNDS
+                    + ", the size of a model rebuilt from scratch");
         }
     }
 }

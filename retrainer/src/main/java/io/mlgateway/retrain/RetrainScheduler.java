@@ -4,17 +4,15 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mlgateway.core.retrain.RetrainStore;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
+import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 
 /**
  * Decides who to retrain when: users named by LISTEN notifications as actuals arrive, plus a periodic sweep for
@@ -23,7 +21,7 @@ import reactor.core.publisher.Sinks;
  * across processes the registry's compare-and-set and the exactly-once marking of actuals decide.
  */
 @Component
-public class RetrainScheduler implements SmartLifecycle {
+public class RetrainScheduler extends SubscriptionLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(RetrainScheduler.class);
 
@@ -31,12 +29,15 @@ public class RetrainScheduler implements SmartLifecycle {
     private final RetrainStore store;
     private final RetrainPipeline pipeline;
     private final RetrainProperties properties;
-    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-    private final Set<String> again = ConcurrentHashMap.newKeySet();
-    private final Sinks.Many<String> reruns = Sinks.many().unicast().onBackpressureBuffer();
+    /**
+     * Users with a run in progress in this process, each with whether a trigger came for it meanwhile. Claims and
+     * releases go through {@link ConcurrentHashMap#compute} so a trigger racing with the end of a run is never
+     * lost. (This used to hand re-runs over through a sink; its tryEmitNext fails with FAIL_NON_SERIALIZED when two
+     * runs end at once on two threads, and the re-run was then silently dropped until the next sweep.)
+     */
+    private final ConcurrentHashMap<String, Boolean> inFlight = new ConcurrentHashMap<>();
     private final AtomicLong pending = new AtomicLong();
     private final AtomicLong backlog = new AtomicLong();
-    private volatile Disposable running;
 
     public RetrainScheduler(ActualsListener listener, RetrainStore store, RetrainPipeline pipeline,
             RetrainProperties properties, MeterRegistry meters) {
@@ -51,7 +52,7 @@ public class RetrainScheduler implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
+    protected Disposable subscribe() {
         Flux<String> sweep = Flux.interval(Duration.ZERO, properties.sweepInterval())
                 .onBackpressureDrop()
                 .concatMap(tick -> store.usersDue(properties.threshold()).map(RetrainStore.Due::userId)
@@ -60,32 +61,38 @@ public class RetrainScheduler implements SmartLifecycle {
                             log.warn("retrain sweep failed (database unreachable?): {}", e.toString());
                             return Flux.empty();
                         }));
-        running = Flux.merge(listener.userIds(), sweep, reruns.asFlux())
+        return Flux.merge(listener.userIds(), sweep)
                 .filter(this::claim)
-                .flatMap(user -> pipeline.run(user)
+                .flatMap(user -> Mono.defer(() -> pipeline.run(user))
                                 .onErrorResume(e -> {
                                     log.error("retrain pipeline error", e);
                                     return Mono.empty();
                                 })
-                                .doFinally(signal -> release(user)),
+                                // Once more, in the same slot, if a trigger for the user came during the run.
+                                .repeat(() -> runAgain(user))
+                                .doOnCancel(() -> inFlight.remove(user)),
                         properties.concurrency())
                 .subscribe();
     }
 
-    /** True if this call may run the user now; otherwise it is queued to run once more after the current run. */
+    /** True if this call may run the user now; otherwise the run in progress is asked to go once more after. */
     private boolean claim(String user) {
-        if (inFlight.add(user)) {
-            return true;
-        }
-        again.add(user);
-        return false;
+        boolean[] claimed = new boolean[1];
+        inFlight.compute(user, (u, rerunAsked) -> {
+            claimed[0] = rerunAsked == null;
+            return rerunAsked != null; // new claim: no re-run asked yet; already in flight: ask for one
+        });
+        return claimed[0];
     }
 
-    private void release(String user) {
-        inFlight.remove(user);
-        if (again.remove(user)) {
-            reruns.tryEmitNext(user);
-        }
+    /** After a run: true if a trigger came meanwhile (the user stays claimed for one more run), else releases. */
+    private boolean runAgain(String user) {
+        boolean[] again = new boolean[1];
+        inFlight.computeIfPresent(user, (u, rerunAsked) -> {
+            again[0] = rerunAsked;
+            return rerunAsked ? Boolean.FALSE : null;
+        });
+        return again[0];
     }
 
     private Flux<String> refreshGauges() {
@@ -94,17 +101,4 @@ public class RetrainScheduler implements SmartLifecycle {
                 .thenMany(Flux.empty());
     }
 
-    @Override
-    public void stop() {
-        Disposable d = running;
-        if (d != null) {
-            d.dispose();
-        }
-        running = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running != null;
-    }
 }

@@ -1,15 +1,11 @@
 package io.mlgateway.retrain;
 
-import io.lettuce.core.RedisClient;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.RedisModelCache;
 import io.mlgateway.core.retrain.RetrainStore;
-import io.mlgateway.core.storage.Connections;
-import io.mlgateway.core.storage.DatabaseProperties;
 import io.mlgateway.core.storage.KafkaProperties;
 import io.mlgateway.core.storage.LazyRedisConnection;
-import io.mlgateway.core.storage.RedisProperties;
-import io.r2dbc.pool.ConnectionPool;
+import io.mlgateway.core.storage.StorageBeans;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -17,7 +13,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.context.annotation.Import;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Mono;
@@ -26,43 +22,17 @@ import reactor.core.scheduler.Schedulers;
 import reactor.kafka.sender.KafkaSender;
 import reactor.kafka.sender.SenderOptions;
 
-/** PostgreSQL, Redis and Kafka for the retrainer; all connect lazily, so it starts with any of them down. */
+/**
+ * The retrainer's wiring: the shared connections ({@link StorageBeans}; all lazy, so it starts with any service
+ * down) plus what only the retrainer uses.
+ */
 @Configuration(proxyBeanMethods = false)
+@Import(StorageBeans.class)
 public class RetrainerConfiguration {
-
-    @Bean(destroyMethod = "dispose")
-    ConnectionPool connectionPool(DatabaseProperties properties) {
-        return Connections.connectionPool(properties, "retrainer");
-    }
-
-    @Bean
-    DatabaseClient databaseClient(ConnectionPool pool) {
-        return DatabaseClient.create(pool);
-    }
-
-    @Bean
-    TransactionalOperator transactionalOperator(ConnectionPool pool) {
-        return TransactionalOperator.create(new R2dbcTransactionManager(pool));
-    }
-
-    @Bean
-    ModelRegistry modelRegistry(DatabaseClient db, TransactionalOperator tx) {
-        return new ModelRegistry(db, tx);
-    }
 
     @Bean
     RetrainStore retrainStore(DatabaseClient db, TransactionalOperator tx, ModelRegistry registry) {
         return new RetrainStore(db, tx, registry);
-    }
-
-    @Bean(destroyMethod = "shutdown")
-    RedisClient redisClient(RedisProperties properties) {
-        return Connections.redisClient(properties);
-    }
-
-    @Bean
-    LazyRedisConnection redisConnection(RedisClient client, RedisProperties properties) {
-        return new LazyRedisConnection(client, properties.url(), properties.timeout());
     }
 
     @Bean
