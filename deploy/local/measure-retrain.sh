@@ -55,7 +55,11 @@ def stat(event, field):
         return "n/a"
     p = lambda q: vals[min(len(vals) - 1, int(round(q * (len(vals) - 1))))]
     return f"n={len(vals)} p50={p(0.5)} p99={p(0.99)} max={vals[-1]}"
-print(f"users={users} retrained={len({e['user_id'] for e in ev if e.get('event') == 'retrain.notify'})} wall={elapsed:.1f}s")
+ok = {e["user_id"] for e in ev if e.get("event") == "retrain.notify" and e.get("status") == "success"}
+failed = [e for e in ev if e.get("event") == "retrain.failed"]
+print(f"users={users} retrained={len(ok)} failed={len(failed)} wall={elapsed:.1f}s")
+for e in failed:
+    print("  failed:", e["user_id"], e.get("reason"))
 print("read  read_ms            ", stat("retrain.read", "read_ms"), "(customer ~5 ms)")
 print("fit   processing_time_ms ", stat("retrain.fit", "processing_time_ms"), "(customer ~200 ms)")
 print("fit   samples_used       ", stat("retrain.fit", "samples_used"))
