@@ -1,8 +1,6 @@
 package io.mlgateway.rentals;
 
-import static io.mlgateway.rentals.RentalsTestSupport.JSON;
 import static io.mlgateway.rentals.RentalsTestSupport.await;
-import static io.mlgateway.rentals.RentalsTestSupport.body;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,10 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
  * Redis is only a cache: with it unreachable (the connection cut by a proxy in front of the real server),
@@ -62,13 +58,6 @@ class RedisOutageTest {
     @Autowired
     MeterRegistry meters;
 
-    private long predict(String user, BikeSharingData.Hour hour) {
-        byte[] body = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(30))
-                .build().post().uri("/v1/rentals/" + user + "/predict").header("x-api-key", "rentals-test-key")
-                .contentType(MediaType.APPLICATION_JSON).bodyValue(JSON.writeValueAsString(body(hour)))
-                .exchange().expectStatus().isOk().expectBody().returnResult().getResponseBody();
-        return JSON.readTree(body).get("model_version").longValue();
-    }
 
     @Test
     void predictionsAreServedWhileRedisIsDown() {
@@ -86,9 +75,9 @@ class RedisOutageTest {
         redisProxy.cut();
         for (int i = 0; i < 20; i++) {
             String other = "redis-down-new-" + i + "-" + UUID.randomUUID().toString().substring(0, 6);
-            assertThat(predict(other, hours.get(i))).isEqualTo(base.version());
+            assertThat(RentalsTestSupport.servedVersion(port, other, hours.get(i))).isEqualTo(base.version());
         }
-        assertThat(predict(user, hours.get(0))).isEqualTo(stored.version());
+        assertThat(RentalsTestSupport.servedVersion(port, user, hours.get(0))).isEqualTo(stored.version());
         assertThat(meters.get("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "error").counter().count())
                 .isPositive();
 
@@ -97,7 +86,7 @@ class RedisOutageTest {
         resolver.evict(user, null, "test");
         await("redis hit after restore", Duration.ofSeconds(20), () -> {
             resolver.evict(user, null, "test");
-            return predict(user, hours.get(1)) == stored.version()
+            return RentalsTestSupport.servedVersion(port, user, hours.get(1)) == stored.version()
                     && meters.find("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "hit").counter() != null;
         });
     }

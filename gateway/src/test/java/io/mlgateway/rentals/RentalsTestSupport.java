@@ -38,6 +38,17 @@ final class RentalsTestSupport {
         return body;
     }
 
+    /** POSTs one prediction for {@code user} to the gateway on {@code port} and returns the model version served. */
+    static long servedVersion(int port, String user, BikeSharingData.Hour hour) {
+        byte[] body = org.springframework.test.web.reactive.server.WebTestClient.bindToServer()
+                .baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(30)).build()
+                .post().uri("/v1/rentals/" + user + "/predict").header("x-api-key", "rentals-test-key")
+                .contentType(org.springframework.http.MediaType.APPLICATION_JSON)
+                .bodyValue(JSON.writeValueAsString(body(hour)))
+                .exchange().expectStatus().isOk().expectBody().returnResult().getResponseBody();
+        return JSON.readTree(body).get("model_version").longValue();
+    }
+
     static void await(String what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {

@@ -1,8 +1,6 @@
 package io.mlgateway.rentals;
 
-import static io.mlgateway.rentals.RentalsTestSupport.JSON;
 import static io.mlgateway.rentals.RentalsTestSupport.await;
-import static io.mlgateway.rentals.RentalsTestSupport.body;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,10 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
  * Kafka unreachable (the gateway points at a closed port): the periodic version check alone swaps a user to the
@@ -58,13 +54,6 @@ class VersionCheckTest {
     @Autowired
     MeterRegistry meters;
 
-    private long servedVersion(String user, BikeSharingData.Hour hour) {
-        byte[] body = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(30))
-                .build().post().uri("/v1/rentals/" + user + "/predict").header("x-api-key", "rentals-test-key")
-                .contentType(MediaType.APPLICATION_JSON).bodyValue(JSON.writeValueAsString(body(hour)))
-                .exchange().expectStatus().isOk().expectBody().returnResult().getResponseBody();
-        return JSON.readTree(body).get("model_version").longValue();
-    }
 
     @Test
     void staleModelsAreSwappedWithinTheCheckIntervalWithoutKafka() {
@@ -72,13 +61,13 @@ class VersionCheckTest {
         List<BikeSharingData.Hour> hours = BikeSharingData.load();
         String user = "stale-" + UUID.randomUUID().toString().substring(0, 8);
         ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
-        assertThat(servedVersion(user, hours.get(0))).isEqualTo(base.version());
+        assertThat(RentalsTestSupport.servedVersion(port, user, hours.get(0))).isEqualTo(base.version());
 
         Booster start = ModelFormat.deserialize(base.format(), base.bytes());
         Booster next = BoosterTrainer.continueFrom(start, TrainingSet.of(hours.subList(0, 50)), 2);
         ModelRecord v1 = registry.store(new NewModel(user, base.version(), ModelFormat.XGBOOST_UBJ,
                 ModelFormat.serialize(next), BoosterTrainer.trees(next), "{}"), null).block();
-        await("own model served after the check", Duration.ofSeconds(10), () -> servedVersion(user, hours.get(1)) == v1.version());
+        await("own model served after the check", Duration.ofSeconds(10), () -> RentalsTestSupport.servedVersion(port, user, hours.get(1)) == v1.version());
 
         Booster newer = BoosterTrainer.continueFrom(next, TrainingSet.of(hours.subList(50, 100)), 2);
         ModelRecord v2 = registry.store(new NewModel(user, v1.version(), ModelFormat.XGBOOST_UBJ,
@@ -87,7 +76,7 @@ class VersionCheckTest {
         next.dispose();
         newer.dispose();
         // Redis still holds v1 (nobody deleted it): the check must not let that stale copy back in.
-        await("newer model served after the check", Duration.ofSeconds(10), () -> servedVersion(user, hours.get(2)) == v2.version());
+        await("newer model served after the check", Duration.ofSeconds(10), () -> RentalsTestSupport.servedVersion(port, user, hours.get(2)) == v2.version());
         assertThat(meters.get("gateway.modelstore.swaps").tag("trigger", "version-check").counter().count())
                 .isGreaterThanOrEqualTo(2);
     }

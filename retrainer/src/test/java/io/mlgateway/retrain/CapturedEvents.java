@@ -40,6 +40,11 @@ final class CapturedEvents extends AppenderBase<ILoggingEvent> {
         events.add(fields);
     }
 
+    /** Every captured event of that name (also those without a user id). */
+    List<Map<String, Object>> of(String event) {
+        return events.stream().filter(e -> event.equals(e.get("event"))).toList();
+    }
+
     List<Map<String, Object>> of(String event, String userId) {
         return events.stream().filter(e -> event.equals(e.get("event")) && userId.equals(e.get("user_id"))).toList();
     }

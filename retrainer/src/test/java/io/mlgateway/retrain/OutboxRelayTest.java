@@ -22,7 +22,6 @@ import io.mlgateway.core.testing.LocalServices;
 import io.mlgateway.core.testing.TcpProxy;
 import io.mlgateway.retrain.RetrainFixtures.Instance;
 import io.mlgateway.retrain.RetrainFixtures.OutboxRow;
-import io.mlgateway.retrain.RetrainFixtures.RetrainLog;
 import io.mlgateway.retrain.RetrainFixtures.TopicReader;
 import io.mlgateway.retrain.RetrainPipeline.Outcome;
 import java.io.IOException;
@@ -47,7 +46,7 @@ class OutboxRelayTest {
     private static LocalServices.TestDatabase db;
     private static RedisClient plainRedis;
     private static StatefulRedisConnection<String, String> redisProbe;
-    private RetrainLog log;
+    private CapturedEvents log;
 
     @BeforeAll
     static void services() {
@@ -64,7 +63,7 @@ class OutboxRelayTest {
 
     @BeforeEach
     void capture() {
-        log = RetrainLog.attach();
+        log = CapturedEvents.attach();
     }
 
     @AfterEach

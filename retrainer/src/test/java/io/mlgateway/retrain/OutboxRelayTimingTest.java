@@ -9,7 +9,6 @@ import io.mlgateway.core.modelstore.RedisModelCache;
 import io.mlgateway.core.notify.ModelRetrainedMessage;
 import io.mlgateway.core.retrain.OutboxEntry;
 import io.mlgateway.core.retrain.RetrainStore;
-import io.mlgateway.retrain.RetrainFixtures.RetrainLog;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -48,12 +47,12 @@ class OutboxRelayTimingTest {
 
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final RetrainEvents events = new RetrainEvents(meters);
-    private RetrainLog log;
+    private CapturedEvents log;
 
     @BeforeEach
     void capture() {
         RetrainFixtures.props(); // quiet default logging
-        log = RetrainLog.attach();
+        log = CapturedEvents.attach();
     }
 
     @AfterEach

@@ -2,8 +2,6 @@ package io.mlgateway.retrain;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.mlgateway.core.actuals.ActualsTable;
@@ -289,39 +287,6 @@ final class RetrainFixtures {
             recentUsedSizes.add(recentUsed.size());
             before.run();
             return super.fit(current, fresh, recentUsed);
-        }
-    }
-
-    /** Every event of the "retrain" logger with its key-value fields (also those without a user id). */
-    static final class RetrainLog extends AppenderBase<ILoggingEvent> {
-
-        private final List<Map<String, Object>> events = new CopyOnWriteArrayList<>();
-
-        static RetrainLog attach() {
-            RetrainLog appender = new RetrainLog();
-            Logger logger = (Logger) LoggerFactory.getLogger("retrain");
-            appender.setContext(logger.getLoggerContext());
-            appender.start();
-            logger.addAppender(appender);
-            return appender;
-        }
-
-        void detach() {
-            ((Logger) LoggerFactory.getLogger("retrain")).detachAppender(this);
-        }
-
-        @Override
-        protected void append(ILoggingEvent event) {
-            Map<String, Object> fields = new HashMap<>();
-            if (event.getKeyValuePairs() != null) {
-                event.getKeyValuePairs().forEach(kv -> fields.put(kv.key, kv.value));
-            }
-            fields.put("level", event.getLevel().toString());
-            events.add(fields);
-        }
-
-        List<Map<String, Object>> of(String event) {
-            return events.stream().filter(e -> event.equals(e.get("event"))).toList();
         }
     }
 

@@ -7,7 +7,8 @@ import java.time.OffsetDateTime;
  *
  * @param version       global, increasing; names the model on its own
  * @param userId        owner, or {@link ModelRegistry#BASE_USER} for the shared base model
- * @param parentVersion the version it was continued from; null for a model trained from scratch
+ * @param parentVersion the version it replaced (continued from, or for a rebuild the one it was rebuilt after);
+ *                      null only for the base model
  * @param metrics       JSON object of validation figures
  */
 public record ModelRecord(
