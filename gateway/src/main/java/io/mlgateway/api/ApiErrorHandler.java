@@ -55,7 +55,9 @@ public class ApiErrorHandler implements WebExceptionHandler {
             status = HttpStatus.SERVICE_UNAVAILABLE;
             body = ApiError.of(unavailable.getMessage(), null);
             response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
-            log.warn("503 on {} {}: {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(),
+            // Debug only: under overload or an outage this fires per request; the 503s are counted in
+            // http_server_requests and the cause is logged once by the component that saw it.
+            log.debug("503 on {} {}: {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(),
                     unavailable.getMessage());
         } else if (error instanceof DataBufferLimitException) {
             status = HttpStatus.CONTENT_TOO_LARGE;
