@@ -40,8 +40,9 @@ public class RentalsReadiness extends SubscriptionLifecycle {
         return Mono.fromCallable(() -> SchemaMigrations.migrate(SchemaMigrations.jdbcUrlOf(database.url()),
                         database.username(), database.password()))
                 .subscribeOn(Schedulers.boundedElastic())
-                .doOnNext(result -> log.info("rentals schema at version {} ({} migrations applied)",
-                        result.targetSchemaVersion, result.migrationsExecuted))
+                .doOnNext(result -> log.info(result.migrationsExecuted == 0 ? "rentals schema up to date"
+                        : "rentals schema migrated to version " + result.targetSchemaVersion + " ("
+                                + result.migrationsExecuted + " migrations applied)"))
                 .then(new BaseModelBootstrap(registry, Schedulers.boundedElastic()).ensureBaseModel())
                 .then();
     }
