@@ -10,7 +10,6 @@ import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.RedisModelCache;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -184,10 +183,6 @@ public class ModelResolver implements DisposableBean {
     /** Versions of the models now in memory, by user (for the periodic staleness check). */
     public Map<String, LoadedModel> cachedModels() {
         return Map.copyOf(memory.synchronous().asMap());
-    }
-
-    public Set<String> cachedUsers() {
-        return Set.copyOf(memory.asMap().keySet());
     }
 
     @Override

@@ -69,7 +69,8 @@ class RetrainEndToEndTest {
                 "--spring.kafka.bootstrap-servers=" + LocalServices.kafkaBootstrap(),
                 "--server.port=0",
                 "--retrainer.sweep-interval=2s",
-                "--retrainer.outbox-interval=500ms");
+                "--retrainer.outbox-interval=500ms",
+                "--logging.level.retrain=debug"); // checks that find too few actuals log at debug
         // After start-up: Spring Boot resets Logback's configuration while starting.
         events = CapturedEvents.attach();
     }
@@ -177,7 +178,9 @@ class RetrainEndToEndTest {
         }
         HttpResponse<String> stored = gateway.post("/v1/rentals/actuals", first49.append("]}").toString());
         assertThat(stored.body()).contains("\"stored\":49");
-        Thread.sleep(4000); // two sweeps and the notifications
+        // The retrainer looked after the 49th (its check saw 49) and decided against a retrain.
+        await("a check that counted 49", Duration.ofSeconds(15), () -> events.of("retrain.check", user).stream()
+                .anyMatch(e -> Long.valueOf(49).equals(e.get("count"))));
         ModelRegistry registry = Registries.over(db.connectionFactory());
         assertThat(registry.current(user).blockOptional()).isEmpty();
         assertThat(events.of("retrain.fit", user)).isEmpty();

@@ -86,6 +86,7 @@ class RetrainShutdownTest {
 
         static volatile CountDownLatch entered = new CountDownLatch(1);
         static volatile CountDownLatch release = new CountDownLatch(0);
+        static volatile CountDownLatch exited = new CountDownLatch(1);
 
         @Bean
         @Primary
@@ -96,11 +97,13 @@ class RetrainShutdownTest {
                     entered.countDown();
                     try {
                         release.await(60, TimeUnit.SECONDS);
+                        return super.fit(current, fresh, recentUsed);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IllegalStateException("fit interrupted", e);
+                    } finally {
+                        exited.countDown();
                     }
-                    return super.fit(current, fresh, recentUsed);
                 }
             };
         }
@@ -133,6 +136,7 @@ class RetrainShutdownTest {
         actuals(db, user, 50);
         BlockingFitter.entered = new CountDownLatch(1);
         BlockingFitter.release = new CountDownLatch(1);
+        BlockingFitter.exited = new CountDownLatch(1);
         ConfigurableApplicationContext app = start(LocalServices.kafkaBootstrap(), BlockingFitter.class);
         try {
             assertThat(BlockingFitter.entered.await(30, TimeUnit.SECONDS)).as("a fit started").isTrue();
@@ -140,7 +144,9 @@ class RetrainShutdownTest {
             app.close(); // while the fit runs
             BlockingFitter.release.countDown(); // the fit may now finish: its result must go nowhere
         }
-        Thread.sleep(1000);
+        // Once the fit has returned (or was interrupted), nothing can write any more: the context, its pool and
+        // its subscriptions are gone. So the state now is the final state.
+        assertThat(BlockingFitter.exited.await(30, TimeUnit.SECONDS)).as("the fit returned").isTrue();
         assertThat(versions(db, user)).isEmpty();
         assertThat(newActuals(db, user)).isEqualTo(50);
         assertThat(outbox(db, user)).as("neither stored nor failed").isEmpty();

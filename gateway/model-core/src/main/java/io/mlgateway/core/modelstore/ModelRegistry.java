@@ -34,25 +34,18 @@ public class ModelRegistry {
 
     /** The model {@code userId} is served now, bytes included; empty if the user has none of its own. */
     public Mono<ModelRecord> current(String userId) {
-        return db.sql(SELECT_MODEL.formatted("m.model") + " JOIN rental_model_heads h ON h.version = m.version"
-                        + " WHERE h.user_id = $1")
-                .bind(0, userId)
-                .map(ModelRegistry::toRecord)
-                .one();
+        return head(userId, "m.model");
     }
 
     /** Like {@link #current} but without the bytes: for metadata answers. */
     public Mono<ModelRecord> currentMetadata(String userId) {
-        return db.sql(SELECT_MODEL.formatted("''::bytea") + " JOIN rental_model_heads h ON h.version = m.version"
-                        + " WHERE h.user_id = $1")
-                .bind(0, userId)
-                .map(ModelRegistry::toRecord)
-                .one();
+        return head(userId, "''::bytea");
     }
 
-    public Mono<ModelRecord> byVersion(long version) {
-        return db.sql(SELECT_MODEL.formatted("m.model") + " WHERE m.version = $1")
-                .bind(0, version)
+    private Mono<ModelRecord> head(String userId, String modelColumn) {
+        return db.sql(SELECT_MODEL.formatted(modelColumn) + " JOIN rental_model_heads h ON h.version = m.version"
+                        + " WHERE h.user_id = $1")
+                .bind(0, userId)
                 .map(ModelRegistry::toRecord)
                 .one();
     }

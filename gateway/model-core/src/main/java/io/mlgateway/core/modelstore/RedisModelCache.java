@@ -62,10 +62,6 @@ public class RedisModelCache {
         return redis.flatMap(r -> r.del(bytes(key(userId))));
     }
 
-    public Duration ttl() {
-        return ttl;
-    }
-
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
