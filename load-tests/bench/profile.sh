@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Where does the gateway's time go? Starts gateway/target/gateway.jar with Java Flight Recorder, drives one
+# endpoint with wrk at saturation, and prints the hottest methods (top frames and, with the JDK 25 'jfr' tool
+# when present, by package), the scoring batch sizes and the allocation rate.
+#
+#   load-tests/bench/profile.sh [regno|rentals] [seconds=20] [connections=64]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH="$ROOT/load-tests/bench"
+WHAT=${1:-regno}; SECONDS_=${2:-20}; CONNS=${3:-64}
+OUT="$ROOT/load-tests/target/profile/$WHAT-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$OUT"
+GW_PORT=18080; GW_MGMT=18081
+JFR_TOOL=$(ls -d /usr/lib/jvm/temurin-2*/bin/jfr 2>/dev/null | tail -1 || true)
+JFR_TOOL=${JFR_TOOL:-jfr}
+case $WHAT in
+  regno) PATH_=/v1/regno/predict; BODY=regno.json ;;
+  rentals) PATH_=/v1/rentals/user-1/predict; BODY=rentals.json ;;
+  *) echo "regno or rentals"; exit 1 ;;
+esac
+"$ROOT/deploy/local/services.sh" up >/dev/null
+env SPRING_PROFILES_ACTIVE=local SERVER_PORT=$GW_PORT MANAGEMENT_SERVER_PORT=$GW_MGMT ${GATEWAY_ENV:-} \
+  java -Xms512m -Xmx512m ${GATEWAY_JAVA_OPTS:-} -jar "$ROOT/gateway/target/gateway.jar" >"$OUT/gateway.log" 2>&1 &
+GW=$!
+trap 'kill $GW 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$GW_MGMT/actuator/health/readiness" >/dev/null 2>&1 && break; sleep 0.5; done
+run() { BODY_FILE="$BENCH/$BODY" wrk -t2 -c"$CONNS" -d"$1" --latency -s "$BENCH/post.lua" "http://127.0.0.1:$GW_PORT$PATH_"; }
+run 15s >/dev/null  # warm-up
+jcmd $GW JFR.start name=p settings=profile filename="$OUT/gateway.jfr" >/dev/null
+run "${SECONDS_}s" | tee "$OUT/wrk.txt" | grep -E "Requests/sec|99%|50%"
+jcmd $GW JFR.stop name=p >/dev/null
+curl -s "http://127.0.0.1:$GW_MGMT/actuator/prometheus" >"$OUT/metrics.txt"
+echo "--- batch sizes (count, sum) and buckets"
+grep -E '^gateway_scoring_batch_size_(count|sum|bucket)' "$OUT/metrics.txt" | grep -v 'le="+Inf"' || true
+echo "--- top frames (execution samples)"
+"$JFR_TOOL" print --events jdk.ExecutionSample "$OUT/gateway.jfr" \
+  | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); top[$0]++; n++ }
+         END { for (f in top) printf "%6.2f%%  %s\n", 100 * top[f] / n, f }' | sort -rn | head -40
+if "$JFR_TOOL" view --help >/dev/null 2>&1; then
+  "$JFR_TOOL" view --width 160 hot-methods "$OUT/gateway.jfr" | head -40
+  "$JFR_TOOL" view --width 160 allocation-by-class "$OUT/gateway.jfr" | head -25
+  "$JFR_TOOL" view --width 160 gc "$OUT/gateway.jfr" | tail -5
+fi
+echo "recording: $OUT/gateway.jfr"
