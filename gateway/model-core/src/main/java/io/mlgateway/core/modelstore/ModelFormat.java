@@ -29,7 +29,12 @@ public final class ModelFormat {
             throw new IllegalArgumentException("unknown model format '" + format + "'");
         }
         try {
-            return XGBoost.loadModel(bytes);
+            Booster booster = XGBoost.loadModel(bytes);
+            // The saved model does not keep nthread; left unset, every predict call fans out to all cores'
+            // OpenMP threads, which on a busy machine costs milliseconds per call. Concurrency comes from the
+            // callers (the gateway's scoring pool, one retrain per thread), so each call stays on its own thread.
+            booster.setParam("nthread", 1);
+            return booster;
         } catch (XGBoostError | java.io.IOException e) {
             throw new IllegalStateException("cannot load booster: " + e.getMessage(), e);
         }
