@@ -42,39 +42,49 @@ public class ApiErrorHandler implements WebExceptionHandler {
         if (response.isCommitted()) {
             return Mono.error(error);
         }
+        Reply reply = reply(error, exchange.getRequest().getMethod().name(), exchange.getRequest().getPath().value());
+        response.setStatusCode(HttpStatusCode.valueOf(reply.status()));
+        response.getHeaders().putAll(reply.headers());
+        response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+        return response.writeWith(Mono.just(response.bufferFactory().wrap(reply.body())));
+    }
+
+    /** The status, extra headers and envelope for {@code error}: one mapping for WebFlux and the direct routes. */
+    public Reply reply(Throwable error, String method, String path) {
         HttpStatusCode status;
         ApiError body;
+        HttpHeaders headers = new HttpHeaders();
         if (error instanceof ApiException api) {
             status = api.status();
             body = ApiError.of(api.getMessage(), api.field());
         } else if (error instanceof ScoringOverloadedException overloaded) {
             status = HttpStatus.SERVICE_UNAVAILABLE;
             body = ApiError.of("scoring capacity exhausted, retry later", null);
-            response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfterSeconds()));
+            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfterSeconds()));
         } else if (error instanceof UnavailableException unavailable) {
             status = HttpStatus.SERVICE_UNAVAILABLE;
             body = ApiError.of(unavailable.getMessage(), null);
-            response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
+            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
             // Debug only: under overload or an outage this fires per request; the 503s are counted in
             // http_server_requests and the cause is logged once by the component that saw it.
-            log.debug("503 on {} {}: {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(),
-                    unavailable.getMessage());
+            log.debug("503 on {} {}: {}", method, path, unavailable.getMessage());
         } else if (error instanceof DataBufferLimitException) {
             status = HttpStatus.CONTENT_TOO_LARGE;
             body = ApiError.of("request body too large", null);
         } else if (error instanceof ResponseStatusException rse) {
             status = rse.getStatusCode();
             body = ApiError.of(messageFor(rse), null);
-            rse.getHeaders().forEach((name, values) -> response.getHeaders().put(name, values));
+            headers.putAll(rse.getHeaders());
         } else {
             status = HttpStatus.INTERNAL_SERVER_ERROR;
             body = ApiError.of("internal error", null);
-            log.error("unhandled error on {} {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(), error);
+            log.error("unhandled error on {} {}", method, path, error);
         }
-        response.setStatusCode(status);
-        response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
-        byte[] bytes = json.writeValueAsBytes(body);
-        return response.writeWith(Mono.just(response.bufferFactory().wrap(bytes)));
+        return new Reply(status.value(), headers, json.writeValueAsBytes(body));
+    }
+
+    /** An error answer: status, headers beyond Content-Type, and the JSON envelope. */
+    public record Reply(int status, HttpHeaders headers, byte[] body) {
     }
 
     /** Spring's reasons are fine for clients; its exception messages embed internals, so map by status. */

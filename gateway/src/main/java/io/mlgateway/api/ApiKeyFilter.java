@@ -49,6 +49,11 @@ public class ApiKeyFilter implements WebFilter {
         return path.equals("/reg") || path.startsWith("/reg/") || path.equals("/v1") || path.startsWith("/v1/");
     }
 
+    /** True when {@code presented} (the header's value) is one of the configured keys. */
+    public boolean accepts(String presented) {
+        return presented != null && !presented.isEmpty() && matches(presented.getBytes(StandardCharsets.UTF_8));
+    }
+
     private boolean matches(byte[] presented) {
         boolean match = false;
         for (byte[] key : keys) {

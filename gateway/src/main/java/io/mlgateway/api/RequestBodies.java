@@ -1,10 +1,12 @@
 package io.mlgateway.api;
 
+import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.stereotype.Component;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -39,6 +41,17 @@ public class RequestBodies {
         });
     }
 
+    /** The same, for a body read straight from Reactor Netty ({@code DirectRoutes}). */
+    public Mono<byte[]> read(Flux<ByteBuf> body, long declaredLength) {
+        if (declaredLength > drainLimit) {
+            return Mono.error(tooLarge());
+        }
+        return Mono.defer(() -> {
+            Collector collector = new Collector();
+            return body.takeWhile(collector::accept).then(Mono.fromCallable(collector::bytes));
+        });
+    }
+
     private ApiException tooLarge() {
         return new ApiException(HttpStatus.CONTENT_TOO_LARGE, "request body too large (limit " + maxBytes + " bytes)", null);
     }
@@ -55,14 +68,33 @@ public class RequestBodies {
         /** Copies {@code buffer}; false stops reading (the connection will be closed). */
         synchronized boolean accept(DataBuffer buffer) {
             int n = buffer.readableByteCount();
-            if (total + n <= maxBytes) {
-                if (total + n > bytes.length) {
-                    bytes = Arrays.copyOf(bytes, (int) Math.min(maxBytes, Math.max(total + n, bytes.length * 2L)));
-                }
+            if (room(n)) {
                 buffer.read(bytes, (int) total, n);
-            } else {
-                bytes = null;
             }
+            return counted(n);
+        }
+
+        synchronized boolean accept(ByteBuf buffer) {
+            int n = buffer.readableBytes();
+            if (room(n)) {
+                buffer.readBytes(bytes, (int) total, n);
+            }
+            return counted(n);
+        }
+
+        /** Grows the copy for {@code n} more bytes; false (and the copy dropped) past the cap. */
+        private boolean room(int n) {
+            if (total + n > maxBytes) {
+                bytes = null;
+                return false;
+            }
+            if (total + n > bytes.length) {
+                bytes = Arrays.copyOf(bytes, (int) Math.min(maxBytes, Math.max(total + n, bytes.length * 2L)));
+            }
+            return true;
+        }
+
+        private boolean counted(int n) {
             total += n;
             return total <= drainLimit;
         }

@@ -36,7 +36,12 @@ public class RegnoController {
     /** The customer's original endpoint; some clients double-encode the body as a JSON string. */
     @PostMapping(path = {"/reg/", "/reg"}, consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     public Mono<LegacyResponse> legacy(ServerHttpRequest request) {
-        return bodies.read(request)
+        return legacy(bodies.read(request));
+    }
+
+    /** The legacy endpoint's work on a body however it was read (WebFlux above, or {@code DirectRoutes}). */
+    public Mono<LegacyResponse> legacy(Mono<byte[]> body) {
+        return body
                 .map(parser::parseBody)
                 .flatMap(scorer::score)
                 .map(p -> new LegacyResponse(p, "ok"));
@@ -44,7 +49,11 @@ public class RegnoController {
 
     @PostMapping(path = "/v1/regno/predict", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     public Mono<Result> predict(ServerHttpRequest request) {
-        return bodies.read(request)
+        return predict(bodies.read(request));
+    }
+
+    public Mono<Result> predict(Mono<byte[]> body) {
+        return body
                 .map(parser::parseBody)
                 .flatMap(scorer::score)
                 .map(p -> new Result(p.negative(), p.positive(), scorer.modelVersion()));

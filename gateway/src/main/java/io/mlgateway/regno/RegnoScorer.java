@@ -1,15 +1,18 @@
 package io.mlgateway.regno;
 
+import io.mlgateway.scoring.MicroBatcher;
 import io.mlgateway.scoring.ScoringExecutor;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 
 /**
- * Scores recognitions with the regno model on the scoring pool. Feature building is cheap and runs with the
- * native call on the scoring thread, so the event loop only parses and writes JSON.
+ * Scores recognitions with the regno model on the scoring pool. Single recognitions are micro-batched: concurrent
+ * requests share one native call. Feature building runs with the native call on the scoring thread, so the event
+ * loop only parses and writes JSON.
  */
 @Component
 public class RegnoScorer implements DisposableBean {
@@ -18,10 +21,20 @@ public class RegnoScorer implements DisposableBean {
 
     private final RegnoModel model;
     private final ScoringExecutor executor;
+    private final MicroBatcher<RegnoModel, RegnoRequest, RegnoPrediction> batcher;
 
     public RegnoScorer(RegnoProperties properties, ScoringExecutor executor) throws IOException {
         this.model = RegnoModel.load(properties.model());
         this.executor = executor;
+        this.batcher = executor.batcher(MODEL, RegnoScorer::predict);
+    }
+
+    private static List<RegnoPrediction> predict(RegnoModel model, List<RegnoRequest> requests) {
+        List<RegnoFeatures> features = new ArrayList<>(requests.size());
+        for (RegnoRequest request : requests) {
+            features.add(RegnoFeatureRecipe.build(request));
+        }
+        return model.predict(features);
     }
 
     public String modelVersion() {
@@ -29,12 +42,12 @@ public class RegnoScorer implements DisposableBean {
     }
 
     public Mono<RegnoPrediction> score(RegnoRequest request) {
-        return executor.submit(MODEL, () -> model.predict(List.of(RegnoFeatureRecipe.build(request))).get(0));
+        return batcher.submit(model, request);
     }
 
     /** One native call for the whole batch. */
     public Mono<List<RegnoPrediction>> scoreAll(List<RegnoRequest> requests) {
-        return executor.submit(MODEL, () -> model.predict(requests.stream().map(RegnoFeatureRecipe::build).toList()));
+        return executor.submit(MODEL, () -> predict(model, requests));
     }
 
     /**

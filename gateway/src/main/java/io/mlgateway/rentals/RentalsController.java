@@ -64,10 +64,20 @@ public class RentalsController {
     @PostMapping(path = "/v1/rentals/{userId}/predict", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     public Mono<Prediction> predict(@PathVariable String userId, ServerHttpRequest request) {
-        String user = RentalsRequestParser.userId(userId);
-        return bodies.read(request)
+        return predict(userId, bodies.read(request));
+    }
+
+    /** The single-row prediction on a body however it was read (WebFlux above, or {@code DirectRoutes}). */
+    public Mono<Prediction> predict(String userId, Mono<byte[]> requestBody) {
+        String user;
+        try {
+            user = RentalsRequestParser.userId(userId);
+        } catch (ApiException e) {
+            return Mono.error(e);
+        }
+        return requestBody
                 .map(body -> RentalsRequestParser.features(readTree(body), ""))
-                .flatMap(row -> scorer.score(user, List.of(row)).map(scored -> log(user, List.of(row), scored).get(0)));
+                .flatMap(row -> scorer.scoreOne(user, row).map(scored -> log(user, List.of(row), scored).get(0)));
     }
 
     @PostMapping(path = "/v1/rentals/{userId}/predict/batch", consumes = MediaType.APPLICATION_JSON_VALUE,

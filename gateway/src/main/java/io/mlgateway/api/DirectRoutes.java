@@ -1,0 +1,189 @@
+package io.mlgateway.api;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.mlgateway.regno.RegnoController;
+import io.mlgateway.rentals.RentalsController;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Predicate;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.reactor.netty.NettyRouteProvider;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The single-row scoring endpoints served straight on Reactor Netty, ahead of the WebFlux pipeline.
+ *
+ * <p>Why: on this class of machine the WebFlux request pipeline alone (exchange, observation, filters, handler
+ * mapping, argument resolution, encoders) caps a constant-answer endpoint at about a quarter of what bare Reactor
+ * Netty serves (docs/BENCHMARKS.md), below the throughput these endpoints must reach. Here the same controller
+ * logic, parser, scorer, error envelope and API keys run with none of that machinery.
+ *
+ * <p>Only requests that are plainly well-formed at the HTTP level take this route: POST, a JSON content type, an
+ * acceptable Accept header and a valid API key. Everything else (401, 404, 405, 406, 415, other endpoints) falls
+ * through to WebFlux and is answered exactly as before. {@code gateway.api.direct-routes=false} turns it off.
+ * Requests are timed as {@code http.server.requests} with the same tags as WebFlux's, so dashboards see one metric.
+ */
+@Component
+@ConditionalOnProperty(name = "gateway.api.direct-routes", havingValue = "true", matchIfMissing = true)
+public class DirectRoutes implements NettyRouteProvider {
+
+    private static final String JSON = "application/json";
+    private static final String RENTALS_PREFIX = "/v1/rentals/";
+    private static final String RENTALS_SUFFIX = "/predict";
+
+    private final List<Route> routes;
+    private final ApiKeyFilter keys;
+    private final RequestBodies bodies;
+    private final ApiErrorHandler errors;
+    private final JsonMapper json;
+    private final MeterRegistry meters;
+    private final ConcurrentHashMap<MeterKey, Timer> timers = new ConcurrentHashMap<>();
+
+    public DirectRoutes(RegnoController regno, RentalsController rentals, ApiKeyFilter keys, RequestBodies bodies,
+            ApiErrorHandler errors, JsonMapper json, MeterRegistry meters) {
+        this.keys = keys;
+        this.bodies = bodies;
+        this.errors = errors;
+        this.json = json;
+        this.meters = meters;
+        this.routes = List.of(
+                new Route("/reg/", "/reg/"::equals, (path, body) -> regno.legacy(body)),
+                new Route("/reg", "/reg"::equals, (path, body) -> regno.legacy(body)),
+                new Route("/v1/regno/predict", "/v1/regno/predict"::equals, (path, body) -> regno.predict(body)),
+                new Route("/v1/rentals/{userId}/predict", DirectRoutes::isRentalsPredict,
+                        (path, body) -> rentals.predict(rentalsUser(path), body)));
+    }
+
+    @Override
+    public HttpServerRoutes apply(HttpServerRoutes httpRoutes) {
+        for (Route route : routes) {
+            httpRoutes = httpRoutes.route(request -> takes(request, route), (req, res) -> serve(route, req, res));
+        }
+        return httpRoutes;
+    }
+
+    private boolean takes(HttpServerRequest request, Route route) {
+        return request.method() == HttpMethod.POST
+                && route.path().test(path(request))
+                && isJson(request.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE))
+                && acceptsJson(request.requestHeaders().get(HttpHeaderNames.ACCEPT))
+                && keys.accepts(request.requestHeaders().get(ApiKeyFilter.HEADER));
+    }
+
+    private Mono<Void> serve(Route route, HttpServerRequest req, HttpServerResponse res) {
+        long started = System.nanoTime();
+        String path = path(req);
+        long declared = contentLength(req);
+        return route.handler().apply(path, bodies.read(req.receive(), declared))
+                .map(json::writeValueAsBytes)
+                .flatMap(bytes -> send(res, HttpStatus.OK.value(), null, bytes)
+                        .doOnSuccess(v -> record(route, HttpStatus.OK.value(), null, started)))
+                .onErrorResume(error -> {
+                    ApiErrorHandler.Reply reply = errors.reply(error, "POST", path);
+                    return send(res, reply.status(), reply, reply.body())
+                            .doOnSuccess(v -> record(route, reply.status(), error, started));
+                });
+    }
+
+    private static Mono<Void> send(HttpServerResponse res, int status, ApiErrorHandler.Reply reply, byte[] body) {
+        res.status(HttpResponseStatus.valueOf(status))
+                .header(HttpHeaderNames.CONTENT_TYPE, JSON)
+                .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
+        if (reply != null) {
+            reply.headers().forEach((name, values) -> res.header(name, String.join(",", values)));
+        }
+        return res.send(Mono.just(Unpooled.wrappedBuffer(body))).then();
+    }
+
+    private void record(Route route, int status, Throwable error, long started) {
+        String exception = error == null ? "none" : error.getClass().getSimpleName();
+        Timer timer = timers.computeIfAbsent(new MeterKey(route.uri(), status, exception), k -> Timer
+                .builder("http.server.requests")
+                .tag("method", "POST")
+                .tag("uri", k.uri())
+                .tag("status", Integer.toString(k.status()))
+                .tag("outcome", outcome(k.status()))
+                .tag("exception", k.exception())
+                .tag("error", k.exception())
+                .register(meters));
+        timer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    }
+
+    private static String outcome(int status) {
+        return status < 300 ? "SUCCESS" : status < 400 ? "REDIRECTION" : status < 500 ? "CLIENT_ERROR" : "SERVER_ERROR";
+    }
+
+    private static String path(HttpServerRequest request) {
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
+    }
+
+    private static long contentLength(HttpServerRequest request) {
+        String value = request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+        try {
+            return value == null ? -1 : Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** {@code /v1/rentals/{one segment}/predict}; percent-encoded ids are left to WebFlux, which decodes them. */
+    static boolean isRentalsPredict(String path) {
+        if (!path.startsWith(RENTALS_PREFIX) || !path.endsWith(RENTALS_SUFFIX)
+                || path.length() <= RENTALS_PREFIX.length() + RENTALS_SUFFIX.length()) {
+            return false;
+        }
+        String user = rentalsUser(path);
+        return user.indexOf('/') < 0 && user.indexOf('%') < 0;
+    }
+
+    private static String rentalsUser(String path) {
+        return path.substring(RENTALS_PREFIX.length(), path.length() - RENTALS_SUFFIX.length());
+    }
+
+    /** {@code application/json}, with parameters (charset) or not; what WebFlux's {@code consumes} accepts. */
+    static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int params = contentType.indexOf(';');
+        String type = (params < 0 ? contentType : contentType.substring(0, params)).trim();
+        return type.equalsIgnoreCase(JSON);
+    }
+
+    /** No Accept header, or one that admits JSON; anything else goes to WebFlux for its 406. */
+    static boolean acceptsJson(String accept) {
+        if (accept == null || accept.isBlank()) {
+            return true;
+        }
+        for (String range : accept.split(",")) {
+            int params = range.indexOf(';');
+            String type = (params < 0 ? range : range.substring(0, params)).trim().toLowerCase(Locale.ROOT);
+            if (type.equals(JSON) || type.equals("application/*") || type.equals("*/*")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private record Route(String uri, Predicate<String> path, BiFunction<String, Mono<byte[]>, Mono<?>> handler) {
+    }
+
+    private record MeterKey(String uri, int status, String exception) {
+    }
+}
