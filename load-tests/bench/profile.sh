@@ -32,10 +32,12 @@ jcmd $GW JFR.stop name=p >/dev/null
 curl -s "http://127.0.0.1:$GW_MGMT/actuator/prometheus" >"$OUT/metrics.txt"
 echo "--- batch sizes (count, sum) and buckets"
 grep -E '^gateway_scoring_batch_size_(count|sum|bucket)' "$OUT/metrics.txt" | grep -v 'le="+Inf"' || true
+echo "--- inclusive CPU share by component"
+python3 "$BENCH/jfr-inclusive.py" "$OUT/gateway.jfr" "$JFR_TOOL"
 echo "--- top frames (execution samples)"
 "$JFR_TOOL" print --events jdk.ExecutionSample "$OUT/gateway.jfr" \
   | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); top[$0]++; n++ }
-         END { for (f in top) printf "%6.2f%%  %s\n", 100 * top[f] / n, f }' | sort -rn | head -40
+         END { for (f in top) printf "%6.2f%%  %s\n", 100 * top[f] / n, f }' | sort -rn | head -25
 if "$JFR_TOOL" view --help >/dev/null 2>&1; then
   "$JFR_TOOL" view --width 160 hot-methods "$OUT/gateway.jfr" | head -40
   "$JFR_TOOL" view --width 160 allocation-by-class "$OUT/gateway.jfr" | head -25

@@ -2,6 +2,7 @@ package io.mlgateway.modelstore;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
 /** Model-store counters. Tags are tiers and outcomes only: never user ids (cardinality). */
@@ -9,6 +10,8 @@ import org.springframework.stereotype.Component;
 public class ModelStoreMetrics {
 
     private final MeterRegistry meters;
+    /** Every rentals request counts a lookup: registering the counter each time would cost a registry search. */
+    private final ConcurrentHashMap<String, Counter> lookups = new ConcurrentHashMap<>();
 
     public ModelStoreMetrics(MeterRegistry meters) {
         this.meters = meters;
@@ -16,8 +19,14 @@ public class ModelStoreMetrics {
 
     /** tier: memory | redis | postgres | base; result: hit | miss | error. */
     public void lookup(String tier, String result) {
-        Counter.builder("gateway.modelstore.lookups").description("model lookups per cache tier and outcome")
-                .tag("tier", tier).tag("result", result).register(meters).increment();
+        String key = tier + '/' + result;
+        Counter counter = lookups.get(key);
+        if (counter == null) {
+            counter = lookups.computeIfAbsent(key, k -> Counter.builder("gateway.modelstore.lookups")
+                    .description("model lookups per cache tier and outcome")
+                    .tag("tier", tier).tag("result", result).register(meters));
+        }
+        counter.increment();
     }
 
     /** A booster deserialized into memory; source: redis | postgres. */
