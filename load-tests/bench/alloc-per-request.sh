@@ -4,16 +4,11 @@
 # included, which only makes the figure pessimistic).
 #   load-tests/bench/alloc-per-request.sh      # env: DURATION=15s CONNS=64
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH="$ROOT/load-tests/bench"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION=${DURATION:-15s}; CONNS=${CONNS:-64}
-GW_PORT=18080; GW_MGMT=18081
-"$ROOT/deploy/local/services.sh" up >/dev/null
-env SPRING_PROFILES_ACTIVE=local SERVER_PORT=$GW_PORT MANAGEMENT_SERVER_PORT=$GW_MGMT \
-  java -Xms512m -Xmx512m -jar "$ROOT/gateway/target/gateway.jar" >/dev/null 2>&1 &
-GW=$!
-trap 'kill $GW 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$GW_MGMT/actuator/health/readiness" >/dev/null 2>&1 && break; sleep 0.5; done
+fresh_services
+start_gateway /dev/null 512m
+trap 'kill $GW_PID 2>/dev/null || true' EXIT
 allocated() { curl -s "http://127.0.0.1:$GW_MGMT/actuator/prometheus" | awk '/^jvm_gc_memory_allocated_bytes_total/ {printf "%.0f", $2}'; }
 for spec in "/v1/regno/predict regno.json" "/v1/rentals/user-1/predict rentals.json"; do
   read -r path body <<<"$spec"

@@ -5,12 +5,10 @@
 #
 #   load-tests/bench/profile.sh [regno|rentals] [seconds=20] [connections=64]
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH="$ROOT/load-tests/bench"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WHAT=${1:-regno}; SECONDS_=${2:-20}; CONNS=${3:-64}
 OUT="$ROOT/load-tests/target/profile/$WHAT-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
-GW_PORT=18080; GW_MGMT=18081
 JFR_TOOL=$(ls -d /usr/lib/jvm/temurin-2*/bin/jfr 2>/dev/null | tail -1 || true)
 JFR_TOOL=${JFR_TOOL:-jfr}
 case $WHAT in
@@ -18,12 +16,10 @@ case $WHAT in
   rentals) PATH_=/v1/rentals/user-1/predict; BODY=rentals.json ;;
   *) echo "regno or rentals"; exit 1 ;;
 esac
-"$ROOT/deploy/local/services.sh" up >/dev/null
-env SPRING_PROFILES_ACTIVE=local SERVER_PORT=$GW_PORT MANAGEMENT_SERVER_PORT=$GW_MGMT ${GATEWAY_ENV:-} \
-  java -Xms512m -Xmx512m ${GATEWAY_JAVA_OPTS:-} -jar "$ROOT/gateway/target/gateway.jar" >"$OUT/gateway.log" 2>&1 &
-GW=$!
+fresh_services
+start_gateway "$OUT/gateway.log" 512m
+GW=$GW_PID
 trap 'kill $GW 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$GW_MGMT/actuator/health/readiness" >/dev/null 2>&1 && break; sleep 0.5; done
 run() { BODY_FILE="$BENCH/$BODY" wrk -t2 -c"$CONNS" -d"$1" --latency -s "$BENCH/post.lua" "http://127.0.0.1:$GW_PORT$PATH_"; }
 run 15s >/dev/null  # warm-up
 jcmd $GW JFR.start name=p settings=profile filename="$OUT/gateway.jfr" >/dev/null

@@ -1,32 +1,29 @@
 #!/usr/bin/env bash
 # Measures the gateway against a bare reactor-netty baseline in one run, under the same load (wrk, closed loop),
-# and p99 at a fixed arrival rate (hey). Prints medians over ROUNDS and the ratio gateway / baseline.
+# and p99 at a fixed arrival rate (FixedRateProbe, open loop). Prints medians over ROUNDS and the ratio gateway / baseline.
 #
-#   load-tests/bench/run-bench.sh            # needs: apt-get install wrk hey; python3
+#   load-tests/bench/run-bench.sh            # needs: apt-get install wrk; python3
 #
-# Environment (defaults): ROUNDS=3 DURATION=10s CONNECTIONS="16 64" THREADS=2 RATE=500 RATE_DURATION=20s
+# Environment (defaults): ROUNDS=3 DURATION=10s CONNECTIONS="16 64" THREADS=2 RATE=500 RATE_DURATION=20 (seconds)
 #   RENTALS_USERS=1 (spread rentals over user-1..user-N) GATEWAY_HEAP=512m SKIP_BUILD=0
 #   GATEWAY_JAVA_OPTS (extra JVM flags) GATEWAY_ENV (extra "K=V ..." for the gateway, e.g. batching settings)
-# The gateway runs from gateway/target/gateway.jar with the 'local' profile against deploy/local/services.sh.
+# The gateway runs from gateway/target/gateway.jar with the 'local' profile against deploy/local/services.sh,
+# logging its predictions to a database of its own that every run starts empty (lib.sh).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH="$ROOT/load-tests/bench"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 OUT="$ROOT/load-tests/target/bench/$(date -u +%Y%m%dT%H%M%SZ)"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-"16 64"}
 THREADS=${THREADS:-2}
 RATE=${RATE:-500}
-RATE_DURATION=${RATE_DURATION:-20s}
+RATE_DURATION=${RATE_DURATION:-20}
 RENTALS_USERS=${RENTALS_USERS:-1}
 GATEWAY_HEAP=${GATEWAY_HEAP:-512m}
-GW_PORT=18080; GW_MGMT=18081; BASE_PORT=18090
-API_KEY=local-dev-key
-
-say() { printf '[bench] %s\n' "$*" >&2; }
-for tool in wrk hey python3 curl; do
-  command -v "$tool" >/dev/null || { say "$tool is missing (apt-get install wrk hey)"; exit 1; }
+BASE_PORT=18090
+for tool in wrk python3 curl psql; do
+  command -v "$tool" >/dev/null || { say "$tool is missing (apt-get install wrk)"; exit 1; }
 done
 mkdir -p "$OUT"
 
@@ -34,7 +31,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-"$ROOT/deploy/local/services.sh" up >&2
+fresh_services
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   say "building (./mvnw -q -DskipTests package -pl load-tests -am)"
   (cd "$ROOT" && ./mvnw -q -B -DskipTests package -pl load-tests -am)
@@ -48,23 +45,8 @@ java -Xms256m -Xmx256m -cp "$ROOT/load-tests/target/classes:$(cat "$CP")" \
 PIDS+=($!)
 
 say "starting the gateway on :$GW_PORT with -Xms$GATEWAY_HEAP -Xmx$GATEWAY_HEAP ${GATEWAY_JAVA_OPTS:-}"
-env SPRING_PROFILES_ACTIVE=local SERVER_PORT=$GW_PORT MANAGEMENT_SERVER_PORT=$GW_MGMT ${GATEWAY_ENV:-} \
-  java -Xms"$GATEWAY_HEAP" -Xmx"$GATEWAY_HEAP" ${GATEWAY_JAVA_OPTS:-} -jar "$ROOT/gateway/target/gateway.jar" \
-  >"$OUT/gateway.log" 2>&1 &
-GW_PID=$!
+start_gateway "$OUT/gateway.log" "$GATEWAY_HEAP"
 PIDS+=($GW_PID)
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$GW_MGMT/actuator/health/readiness" >/dev/null 2>&1 && break
-  kill -0 $GW_PID 2>/dev/null || { say "gateway exited"; tail -30 "$OUT/gateway.log"; exit 1; }
-  sleep 0.5
-done
-for _ in $(seq 1 60); do  # rentals answers 503 until migrations and the base model are in place
-  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$GW_PORT/v1/rentals/user-1/predict" \
-    -H "x-api-key: $API_KEY" -H 'content-type: application/json' --data @"$BENCH/rentals.json")
-  [[ "$code" == 200 ]] && break
-  sleep 0.5
-done
-[[ "$code" == 200 ]] || { say "rentals never answered 200 (last $code)"; exit 1; }
 
 # name | path | body | users
 ENDPOINTS=("regno|/v1/regno/predict|regno.json|1" "rentals|/v1/rentals/user-1/predict|rentals.json|$RENTALS_USERS")
@@ -107,24 +89,23 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-say "fixed rate: $RATE requests/s for $RATE_DURATION (hey, 10 workers)"
+say "fixed rate: $RATE requests/s for $RATE_DURATION s, open loop (FixedRateProbe)"
 RATES="$OUT/rate.tsv"
-printf 'endpoint\ttarget\tp50_ms\tp99_ms\tnon200\n' >"$RATES"
+printf 'endpoint\ttarget\tp50_ms\tp99_ms\tp999_ms\tnon2xx\n' >"$RATES"
 for spec in "${ENDPOINTS[@]}"; do
   IFS='|' read -r name path body users <<<"$spec"
   for target in gateway baseline; do
     port=$GW_PORT; [[ $target == baseline ]] && port=$BASE_PORT
-    hey -z "$RATE_DURATION" -c 10 -q $((RATE / 10)) -m POST -T application/json -H "x-api-key: $API_KEY" \
-      -D "$BENCH/$body" "http://127.0.0.1:$port$path" >"$OUT/hey-$target-$name.txt" 2>&1 || true
-    awk -v n="$name" -v t="$target" '
-      / 50% in/ { p50 = $3 * 1000 } / 99% in/ { p99 = $3 * 1000 }
-      /^\s*\[[0-9]+\]/ { code = $1; gsub(/[\[\]]/, "", code); if (code != 200) bad += $2 }
-      /^Error distribution/ { errs = 1 } errs && /^\s*\[[0-9]+\]/ { }
-      END { printf "%s\t%s\t%.2f\t%.2f\t%d\n", n, t, p50, p99, bad }' "$OUT/hey-$target-$name.txt" >>"$RATES"
+    java -Xmx256m -cp "$ROOT/load-tests/target/classes:$(cat "$CP")" io.mlgateway.loadtests.probe.FixedRateProbe \
+      "http://127.0.0.1:$port$path" "$BENCH/$body" "$RATE" "$RATE_DURATION" 5 "$API_KEY" \
+      >"$OUT/probe-$target-$name.txt" 2>&1 || true
+    say "fixed rate $name $target: $(tail -1 "$OUT/probe-$target-$name.txt")"
+    awk -v n="$name" -v t="$target" '/^rate/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+      END { printf "%s\t%s\t%s\t%s\t%s\t%s\n", n, t, v["p50"], v["p99"], v["p99.9"], v["non-2xx"] }' \
+      "$OUT/probe-$target-$name.txt" >>"$RATES"
   done
 done
 
-GC_LINE=$(grep -c . "$OUT/gateway.log" || true)
 python3 - "$RESULTS" "$RATES" "$ROUNDS" "$DURATION" "$GATEWAY_HEAP" <<'PY'
 import csv, statistics, sys, collections
 results, rates, rounds, duration, heap = sys.argv[1:6]
@@ -142,10 +123,10 @@ for (ep, c) in sorted({(k[0], k[1]) for k in by}):
     errs = sum(int(r["errors"]) for r in g)
     print(f"| {ep} | {c} | {gr:,.0f} | {br:,.0f} | {gr / br:.2f} | {med(g, 'p50_ms'):.2f} / {med(g, 'p99_ms'):.2f} "
           f"| {med(b, 'p50_ms'):.2f} / {med(b, 'p99_ms'):.2f} | {errs} |")
-print("\nFixed arrival rate (hey)\n")
-print("| endpoint | target | p50 ms | p99 ms | non-200 |")
-print("| --- | --- | --- | --- | --- |")
+print("\nFixed arrival rate, open loop (latency from each request's due time)\n")
+print("| endpoint | target | p50 ms | p99 ms | p99.9 ms | non-2xx |")
+print("| --- | --- | --- | --- | --- | --- |")
 for r in csv.DictReader(open(rates), delimiter="\t"):
-    print(f"| {r['endpoint']} | {r['target']} | {r['p50_ms']} | {r['p99_ms']} | {r['non200']} |")
+    print(f"| {r['endpoint']} | {r['target']} | {r['p50_ms']} | {r['p99_ms']} | {r['p999_ms']} | {r['non2xx']} |")
 PY
 say "raw output in $OUT"

@@ -5,20 +5,15 @@
 #
 #   load-tests/bench/soak.sh            # env: DURATION=300 INTERVAL=30 CONNS=32 (per endpoint) GATEWAY_HEAP=512m
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH="$ROOT/load-tests/bench"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION=${DURATION:-300}; INTERVAL=${INTERVAL:-30}; CONNS=${CONNS:-32}; GATEWAY_HEAP=${GATEWAY_HEAP:-512m}
 OUT="$ROOT/load-tests/target/soak/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
-GW_PORT=18080; GW_MGMT=18081
-"$ROOT/deploy/local/services.sh" up >/dev/null
-env SPRING_PROFILES_ACTIVE=local SERVER_PORT=$GW_PORT MANAGEMENT_SERVER_PORT=$GW_MGMT \
-  java -Xms"$GATEWAY_HEAP" -Xmx"$GATEWAY_HEAP" -Xlog:gc:file="$OUT/gc.log" ${GATEWAY_JAVA_OPTS:-} \
-  -jar "$ROOT/gateway/target/gateway.jar" >"$OUT/gateway.log" 2>&1 &
-GW=$!
+fresh_services
+start_gateway "$OUT/gateway.log" "$GATEWAY_HEAP" -Xlog:gc:file="$OUT/gc.log"
+GW=$GW_PID
 PIDS=($GW)
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$GW_MGMT/actuator/health/readiness" >/dev/null 2>&1 && break; sleep 0.5; done
 load() { # body path seconds
   BODY_FILE="$BENCH/$1" wrk -t1 -c"$CONNS" -d"$3s" --latency -s "$BENCH/post.lua" "http://127.0.0.1:$GW_PORT$2"
 }

@@ -10,6 +10,7 @@ import io.mlgateway.core.inferencelog.PredictionRecord;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.inferencelog.InferenceLog;
+import io.mlgateway.inferencelog.RequestIds;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -146,7 +147,7 @@ public class RentalsController {
         List<PredictionRecord> records = new ArrayList<>(rows.size());
         List<Prediction> answers = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
-            UUID requestId = UUID.randomUUID();
+            UUID requestId = RequestIds.next();
             float value = scored.predictions()[i];
             records.add(new PredictionRecord(requestId, user, scored.modelVersion(), rows.get(i), value, now));
             answers.add(new Prediction(requestId.toString(), user, scored.modelVersion(), value));

@@ -93,7 +93,7 @@ class RentalsApiTest {
         assertThat(answer.get("model_version").longValue()).isEqualTo(base.version());
         assertThat((float) answer.get("prediction").doubleValue()).isEqualTo(xgboost(base, hour.features()));
         String requestId = answer.get("request_id").stringValue();
-        assertThat(UUID.fromString(requestId).version()).isEqualTo(4);
+        assertThat(UUID.fromString(requestId).version()).isEqualTo(7); // time-ordered: see RequestIds
 
         await("prediction row", Duration.ofSeconds(10), () ->
                 db.count("SELECT count(*) FROM rental_predictions WHERE request_id = '" + requestId + "'") == 1);

@@ -1,9 +1,10 @@
 package io.mlgateway.core.inferencelog;
 
 import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.core.storage.BinaryArray;
 import io.r2dbc.spi.Readable;
+import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -53,29 +54,27 @@ public class PredictionTable {
         int rows = batch.size();
         UUID[] requestIds = new UUID[rows];
         String[] userIds = new String[rows];
-        Long[] modelVersions = new Long[rows];
-        Float[] features = new Float[rows * WIDTH];
-        Double[] predictions = new Double[rows];
-        OffsetDateTime[] createdAt = new OffsetDateTime[rows];
+        long[] modelVersions = new long[rows];
+        float[] features = new float[rows * WIDTH];
+        double[] predictions = new double[rows];
+        Instant[] createdAt = new Instant[rows];
         for (int i = 0; i < rows; i++) {
             PredictionRecord r = batch.get(i);
             requestIds[i] = r.requestId();
             userIds[i] = r.userId();
             modelVersions[i] = r.modelVersion();
-            float[] vector = r.features();
-            for (int j = 0; j < WIDTH; j++) {
-                features[i * WIDTH + j] = vector[j];
-            }
+            System.arraycopy(r.features(), 0, features, i * WIDTH, WIDTH);
             predictions[i] = r.prediction();
-            createdAt[i] = r.createdAt().atOffset(ZoneOffset.UTC);
+            createdAt[i] = r.createdAt();
         }
+        // Binary, not the driver's text arrays: see BinaryArray.
         return db.sql(INSERT)
-                .bind(0, requestIds)
-                .bind(1, userIds)
-                .bind(2, modelVersions)
-                .bind(3, features)
-                .bind(4, predictions)
-                .bind(5, createdAt)
+                .bind(0, BinaryArray.uuids(requestIds))
+                .bind(1, BinaryArray.texts(userIds))
+                .bind(2, BinaryArray.int8s(modelVersions))
+                .bind(3, BinaryArray.float4s(features))
+                .bind(4, BinaryArray.float8s(predictions))
+                .bind(5, BinaryArray.timestamptzs(createdAt))
                 .fetch()
                 .rowsUpdated();
     }

@@ -1,0 +1,42 @@
+# Shared by the bench scripts (source it): fresh services and a gateway to measure.
+# The gateway under test logs its predictions to its own database, dropped and recreated on every run: a
+# rental_predictions table grown by earlier runs (millions of random-UUID keys) slows PostgreSQL down and would
+# make runs incomparable.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH="$ROOT/load-tests/bench"
+GW_PORT=${GW_PORT:-18080}
+GW_MGMT=${GW_MGMT:-18081}
+API_KEY=local-dev-key
+BENCH_DB=${BENCH_DB:-inference_bench}
+
+say() { printf '[bench] %s\n' "$*" >&2; }
+
+# Services up, with an empty database $BENCH_DB for the gateway under test.
+fresh_services() {
+  "$ROOT/deploy/local/services.sh" up >/dev/null
+  PGPASSWORD=inference psql -h 127.0.0.1 -U inference -d inference -q -c "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null
+  LOCAL_PG_DB=$BENCH_DB "$ROOT/deploy/local/services.sh" up >/dev/null
+}
+
+# start_gateway LOG HEAP [java options...]: starts gateway/target/gateway.jar ('local' profile, $BENCH_DB), sets
+# GW_PID, returns once readiness is UP and rentals answers 200 (schema migrated, base model trained).
+start_gateway() {
+  local log=$1 heap=$2; shift 2
+  env SPRING_PROFILES_ACTIVE=local SERVER_PORT="$GW_PORT" MANAGEMENT_SERVER_PORT="$GW_MGMT" \
+    SPRING_R2DBC_URL="r2dbc:postgresql://127.0.0.1:5432/$BENCH_DB" ${GATEWAY_ENV:-} \
+    java -Xms"$heap" -Xmx"$heap" "$@" ${GATEWAY_JAVA_OPTS:-} -jar "$ROOT/gateway/target/gateway.jar" >"$log" 2>&1 &
+  GW_PID=$!
+  local code=000
+  for _ in $(seq 1 240); do
+    kill -0 "$GW_PID" 2>/dev/null || { say "the gateway exited; see $log"; tail -20 "$log" >&2 || true; return 1; }
+    if curl -fsS "http://127.0.0.1:$GW_MGMT/actuator/health/readiness" >/dev/null 2>&1; then
+      code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$GW_PORT/v1/rentals/user-1/predict" \
+        -H "x-api-key: $API_KEY" -H 'content-type: application/json' --data @"$BENCH/rentals.json")
+      [[ $code == 200 ]] && return 0
+    fi
+    sleep 0.5
+  done
+  say "the gateway was not serving rentals after 120 s (last answer $code); see $log"
+  kill "$GW_PID" 2>/dev/null || true
+  return 1
+}

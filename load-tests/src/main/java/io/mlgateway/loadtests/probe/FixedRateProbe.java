@@ -1,0 +1,80 @@
+package io.mlgateway.loadtests.probe;
+
+import io.netty.buffer.Unpooled;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * Latency at a fixed arrival rate, open loop: request i is due at start + i/rate whatever happened to earlier ones,
+ * and its latency is counted from when it was due, not from when it was sent. A closed-loop tool (wrk) or one that
+ * measures from the send (coordinated omission) under-reports the tail when the server stalls.
+ *
+ * <p>{@code java -cp … io.mlgateway.loadtests.probe.FixedRateProbe URL BODY_FILE [rate=500] [seconds=20]
+ * [warmupSeconds=5] [apiKey=local-dev-key]}; prints one line: rate, count, p50/p90/p99/p99.9/max ms, non-2xx.
+ */
+public final class FixedRateProbe {
+
+    private FixedRateProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String url = args[0];
+        byte[] body = Files.readAllBytes(Path.of(args[1]));
+        int rate = args.length > 2 ? Integer.parseInt(args[2]) : 500;
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+        int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 5;
+        String key = args.length > 5 ? args[5] : "local-dev-key";
+
+        ConnectionProvider pool = ConnectionProvider.builder("probe").maxConnections(64)
+                .pendingAcquireMaxCount(100_000).build();
+        HttpClient client = HttpClient.create(pool)
+                .headers(h -> h.set("content-type", "application/json").set("x-api-key", key));
+        Recorder recorder = new Recorder(TimeUnit.SECONDS.toNanos(10), 3);
+        AtomicLong bad = new AtomicLong();
+
+        run(client, url, body, rate, warmup, null, bad);              // JIT and connections, not recorded
+        bad.set(0);
+        run(client, url, body, rate, seconds, recorder, bad);
+        Histogram h = recorder.getIntervalHistogram();
+        System.out.printf("rate %d/s  requests %d  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms  non-2xx %d%n",
+                rate, h.getTotalCount(), ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)),
+                ms(h.getValueAtPercentile(99)), ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()), bad.get());
+        pool.disposeLater().block();
+    }
+
+    private static void run(HttpClient client, String url, byte[] body, int rate, int seconds, Recorder recorder,
+            AtomicLong bad) {
+        long periodNanos = 1_000_000_000L / rate;
+        long start = System.nanoTime();
+        Flux.interval(Duration.ofNanos(periodNanos))
+                .take((long) rate * seconds)
+                .flatMap(i -> {
+                    long due = start + (i + 1) * periodNanos;
+                    return client.post().uri(url).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
+                            .responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
+                            .onErrorReturn(-1)
+                            .doOnNext(code -> {
+                                if (recorder != null) {
+                                    recorder.recordValue(Math.max(0, System.nanoTime() - due));
+                                }
+                                if (code < 200 || code >= 300) {
+                                    bad.incrementAndGet();
+                                }
+                            });
+                }, 4096)
+                .blockLast();
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+}
