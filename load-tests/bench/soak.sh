@@ -27,11 +27,12 @@ for t in $(seq "$INTERVAL" "$INTERVAL" "$DURATION"); do
   curl -s "http://127.0.0.1:$GW_MGMT/actuator/prometheus" >"$OUT/metrics.txt"
   rss=$(awk '/VmRSS/ {print $2}' /proc/$GW/status)
   awk -v t="$t" -v rss="$rss" '
-    /^jvm_gc_live_data_size_bytes/ { live = $2 }
-    /^jvm_memory_used_bytes\{[^}]*area="heap"/ { used += $2 }
-    /^jvm_gc_pause_seconds_count/ { gcs += $2 }
-    /^gateway_inferencelog_queue_depth/ { buffer = $2 }
-    /^gateway_scoring_queue_depth/ { queue = $2 }
+    # Label values contain spaces ("G1 Eden Space"): the value is the last field.
+    /^jvm_gc_live_data_size_bytes/ { live = $NF }
+    /^jvm_memory_used_bytes/ && /area="heap"/ { used += $NF }
+    /^jvm_gc_pause_seconds_count/ { gcs += $NF }
+    /^gateway_inferencelog_queue_depth/ { buffer = $NF }
+    /^gateway_scoring_queue_depth/ { queue = $NF }
     END { printf "%6d %12.1f %12.1f %10.1f %10d %12d %12d\n", t, live / 1048576, used / 1048576, rss / 1024, gcs, buffer, queue }
   ' "$OUT/metrics.txt"
 done
@@ -39,7 +40,7 @@ wait "${PIDS[1]}" "${PIDS[2]}" || true
 for w in regno rentals; do
   printf '%-8s %s  p50 %s  p99 %s  non-2xx %s\n' "$w" "$(awk '/Requests\/sec/ {print $2 " req/s"}' "$OUT/wrk-$w.txt")" \
     "$(awk '/ 50%/ {print $2}' "$OUT/wrk-$w.txt")" "$(awk '/ 99%/ {print $2}' "$OUT/wrk-$w.txt")" \
-    "$(awk '/Non-2xx/ {print $NF} END {}' "$OUT/wrk-$w.txt" | head -1)"
+    "$(awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$OUT/wrk-$w.txt")"
 done
 echo "heap after each young GC, sampled (from $OUT/gc.log):"
 awk '/Pause Young/ { split($0, a, "->"); split(a[2], b, "M"); n++; after[n] = b[1]; t[n] = $1 }
