@@ -87,26 +87,26 @@ public class DirectRoutes implements NettyRouteProvider {
     private Mono<Void> serve(Route route, HttpServerRequest req, HttpServerResponse res) {
         long started = System.nanoTime();
         String path = path(req);
-        long declared = contentLength(req);
-        return route.handler().apply(path, bodies.read(req.receive(), declared))
-                .map(json::writeValueAsBytes)
-                .flatMap(bytes -> send(res, HttpStatus.OK.value(), null, bytes)
-                        .doOnSuccess(v -> record(route, HttpStatus.OK.value(), null, started)))
+        return route.handler().apply(path, bodies.read(req.receive(), contentLength(req)))
+                .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer for " + path)))
+                .map(answer -> new Answer(HttpStatus.OK.value(), null, json.writeValueAsBytes(answer), null))
+                // Every failure of the request becomes its error envelope; a failure to send (client gone) does not.
                 .onErrorResume(error -> {
                     ApiErrorHandler.Reply reply = errors.reply(error, "POST", path);
-                    return send(res, reply.status(), reply, reply.body())
-                            .doOnSuccess(v -> record(route, reply.status(), error, started));
-                });
+                    return Mono.just(new Answer(reply.status(), reply, reply.body(), error));
+                })
+                .flatMap(answer -> send(res, answer)
+                        .doOnSuccess(v -> record(route, answer.status(), answer.error(), started)));
     }
 
-    private static Mono<Void> send(HttpServerResponse res, int status, ApiErrorHandler.Reply reply, byte[] body) {
-        res.status(HttpResponseStatus.valueOf(status))
+    private static Mono<Void> send(HttpServerResponse res, Answer answer) {
+        res.status(HttpResponseStatus.valueOf(answer.status()))
                 .header(HttpHeaderNames.CONTENT_TYPE, JSON)
-                .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
-        if (reply != null) {
-            reply.headers().forEach((name, values) -> res.header(name, String.join(",", values)));
+                .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(answer.body().length));
+        if (answer.reply() != null) {
+            answer.reply().headers().forEach((name, values) -> res.header(name, String.join(",", values)));
         }
-        return res.send(Mono.just(Unpooled.wrappedBuffer(body))).then();
+        return res.send(Mono.just(Unpooled.wrappedBuffer(answer.body()))).then();
     }
 
     private void record(Route route, int status, Throwable error, long started) {
@@ -185,5 +185,9 @@ public class DirectRoutes implements NettyRouteProvider {
     }
 
     private record MeterKey(String uri, int status, String exception) {
+    }
+
+    /** What goes back: the status, the error reply's extra headers (if any), the body, and the failure (if any). */
+    private record Answer(int status, ApiErrorHandler.Reply reply, byte[] body, Throwable error) {
     }
 }
