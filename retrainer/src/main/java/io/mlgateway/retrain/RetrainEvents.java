@@ -5,6 +5,9 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -19,13 +22,40 @@ public class RetrainEvents {
 
     private static final Logger log = LoggerFactory.getLogger("retrain");
 
-    private final MeterRegistry meters;
-    private final DistributionSummary samples;
+    /** Steps timed per retrain; "total" is the whole cycle of a successful retrain. */
+    private static final List<String> STEPS = List.of("read", "fit", "store", "cache_evict", "notify", "total");
 
+    private final DistributionSummary samples;
+    private final Map<String, Timer> steps = new HashMap<>();
+    private final Counter succeeded;
+    private final Counter failed;
+    private final Counter conflicts;
+    private final Map<String, Counter> outboxFailures = new HashMap<>();
+
+    /**
+     * Every meter is registered here, up front, with each of its label values: a series that only appears after
+     * the first failure would leave dashboards empty and rate()-based alerts blind until then.
+     */
     public RetrainEvents(MeterRegistry meters) {
-        this.meters = meters;
         this.samples = DistributionSummary.builder("retrainer.samples").description("samples used per fit")
                 .publishPercentileHistogram().register(meters);
+        for (String step : STEPS) {
+            steps.put(step, Timer.builder("retrainer.step.duration").description("duration of each retrain step")
+                    .tag("step", step).publishPercentileHistogram().register(meters));
+        }
+        this.succeeded = retrains(meters, "success");
+        this.failed = retrains(meters, "failed");
+        this.conflicts = retrains(meters, "conflict");
+        for (String stage : List.of("cache_evict", "notify")) {
+            outboxFailures.put(stage, Counter.builder("retrainer.outbox.failures")
+                    .description("failed attempts to evict or announce a stored version (retried)")
+                    .tag("stage", stage).register(meters));
+        }
+    }
+
+    private static Counter retrains(MeterRegistry meters, String status) {
+        return Counter.builder("retrainer.retrains").description("retrain cycles by outcome")
+                .tag("status", status).register(meters);
     }
 
     private static LoggingEventBuilder info(String event, String userId) {
@@ -75,28 +105,31 @@ public class RetrainEvents {
 
     public void succeeded(String userId, long totalMs) {
         step("total", totalMs);
-        Counter.builder("retrainer.retrains").tag("status", "success").register(meters).increment();
+        succeeded.increment();
     }
 
     public void failed(String userId, String reason) {
-        Counter.builder("retrainer.retrains").tag("status", "failed").register(meters).increment();
+        failed.increment();
         log.atWarn().addKeyValue("event", "retrain.failed").addKeyValue("user_id", userId)
                 .addKeyValue("reason", reason).log("retrain failed: {}", reason);
     }
 
     public void conflict(String userId, String reason) {
-        Counter.builder("retrainer.retrains").tag("status", "conflict").register(meters).increment();
+        conflicts.increment();
         info("retrain.conflict", userId).addKeyValue("reason", reason).log("another writer won: {}", reason);
     }
 
     public void publishFailed(String stage, String error) {
-        Counter.builder("retrainer.outbox.failures").tag("stage", stage).register(meters).increment();
+        Counter counter = outboxFailures.get(stage);
+        if (counter == null) {
+            throw new IllegalArgumentException("unknown outbox stage '" + stage + "'");
+        }
+        counter.increment();
         log.atWarn().addKeyValue("event", "retrain.outbox_retry").addKeyValue("stage", stage)
                 .addKeyValue("error", error).log("announcement not sent yet ({}), will retry: {}", stage, error);
     }
 
     private void step(String step, long millis) {
-        Timer.builder("retrainer.step.duration").description("duration of each retrain step").tag("step", step)
-                .publishPercentileHistogram().register(meters).record(Duration.ofMillis(millis));
+        steps.get(step).record(Duration.ofMillis(millis));
     }
 }
