@@ -1,0 +1,445 @@
+package io.mlgateway.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mlgateway.core.actuals.ActualsTable;
+import io.mlgateway.core.inferencelog.PredictionRecord;
+import io.mlgateway.core.inferencelog.PredictionTable;
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.Registries;
+import io.mlgateway.core.training.BaseModelBootstrap;
+import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.retrain.RetrainerApplication;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.r2dbc.core.DatabaseClient;
+import reactor.core.scheduler.Schedulers;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The Grafana dashboards' retrainer metrics against the retrainer's real {@code /actuator/prometheus}: the app
+ * runs on the local services in a schema of its own, retrains one user (50 actuals), and every {@code retrainer_}
+ * metric a PromQL expression queries must then be in its scrape. The scrape is the reference, never a list of
+ * names in this test. Also the Loki panel of retrain events: Loki's own labels only, filtered by {@code $user_id}.
+ */
+class RetrainerDashboardMetricsTest {
+
+    /** The test's working directory is the retrainer module. */
+    private static final Path DASHBOARDS = Path.of("..", "deploy", "grafana", "dashboards");
+    private static final Path RETRAINER_DASHBOARD = DASHBOARDS.resolve("retrainer.json");
+    private static final List<String> APP_PREFIXES = List.of("retrainer_");
+    private static final Set<String> LOKI_LABELS = Set.of("service", "env", "level");
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static LocalServices.TestDatabase db;
+    private static ModelRecord base;
+    private static ConfigurableApplicationContext retrainer;
+    private static int port;
+
+    @BeforeAll
+    static void start() {
+        db = LocalServices.freshDatabase();
+        // The registry holds the base model before the retrainer starts, as the gateway leaves it.
+        base = new BaseModelBootstrap(Registries.over(db.connectionFactory()), Schedulers.boundedElastic())
+                .ensureBaseModel().block(Duration.ofMinutes(2));
+        retrainer = new SpringApplicationBuilder(RetrainerApplication.class).run(
+                "--spring.r2dbc.url=" + db.r2dbcUrl(),
+                "--spring.r2dbc.username=" + db.user(),
+                "--spring.r2dbc.password=" + db.password(),
+                "--spring.data.redis.url=" + LocalServices.redisUri(),
+                "--spring.kafka.bootstrap-servers=" + LocalServices.kafkaBootstrap(),
+                "--server.port=0",
+                "--retrainer.sweep-interval=1s",
+                "--retrainer.outbox-interval=300ms",
+                // This test is about metrics, not model quality: the fit must not be rejected by validation.
+                "--retrainer.max-mae-ratio=1000");
+        port = Integer.parseInt(retrainer.getEnvironment().getRequiredProperty("local.server.port"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (retrainer != null) {
+            retrainer.close();
+        }
+    }
+
+    @Test
+    void everyRetrainerMetricTheDashboardsQueryIsInTheRetrainersPrometheusScrape() throws Exception {
+        Map<String, Set<String>> queried = queriedMetrics(APP_PREFIXES);
+        assertThat(queried).as("retrainer metrics queried by the dashboards").isNotEmpty();
+        Exposition atStartUp = scrape();
+
+        // One retrain: 50 logged predictions of a fresh user and their actuals (the threshold), as the gateway
+        // writes them; the sweep finds the user due.
+        String user = "grafana-" + UUID.randomUUID().toString().substring(0, 8);
+        logPredictionsWithActuals(user, 50);
+        await("the user's retrain stored and announced (retrain_outbox row published)", TIMEOUT, () -> db.count(
+                "SELECT count(*) FROM retrain_outbox WHERE user_id = '" + user + "' AND published_at IS NOT NULL") > 0);
+
+        Exposition afterUse = scrape();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!afterUse.missing(queried.keySet()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            afterUse = scrape();
+        }
+
+        Set<String> lazyButCreatedByUse = new TreeSet<>(atStartUp.missing(queried.keySet()));
+        Set<String> stillAbsent = afterUse.missing(queried.keySet());
+        lazyButCreatedByUse.removeAll(stillAbsent);
+        System.out.println("[RetrainerDashboardMetricsTest] " + queried.size() + " retrainer metrics queried; absent at"
+                + " start-up and registered by the first retrain (lazily registered): " + lazyButCreatedByUse
+                + "; absent even after a successful retrain: " + stillAbsent);
+
+        Set<String> wrongSuffix = new TreeSet<>();
+        Set<String> lazilyRegistered = new TreeSet<>();
+        for (String name : stillAbsent) {
+            (afterUse.hasFamilyOf(name) ? wrongSuffix : lazilyRegistered).add(name);
+        }
+        Set<String> familySamples = afterUse.familySamples(wrongSuffix);
+        SoftAssertions.assertSoftly(soft -> {
+            soft.assertThat(wrongSuffix).as("metrics whose family the retrainer exposes, but not under the queried "
+                    + "sample name (wrong _bucket/_count/_sum/_total/_max suffix, or a histogram without buckets): "
+                    + where(wrongSuffix, queried) + "; the family's exposed samples: " + familySamples).isEmpty();
+            soft.assertThat(lazilyRegistered).as("metrics the dashboards query that the retrainer does not expose, "
+                    + "even after a successful retrain (read, fit, store, cache_evict, notify): "
+                    + where(lazilyRegistered, queried)
+                    + ".\nUnless the dashboard misspells them, these meters are registered lazily (absent from "
+                    + "/actuator/prometheus until first used): register them eagerly, with each of their label "
+                    + "values, so the dashboards (and rate() alerts) see them from start-up. Also absent at start-up "
+                    + "but created by the retrain: " + lazyButCreatedByUse).isEmpty();
+        });
+    }
+
+    @Test
+    void theRetrainEventsPanelQueriesLokiByItsLabelsAndFiltersOnUserId() throws IOException {
+        JsonNode dashboard = JSON.readTree(Files.readString(RETRAINER_DASHBOARD, StandardCharsets.UTF_8));
+        JsonNode userId = null;
+        for (JsonNode variable : dashboard.path("templating").path("list")) {
+            if ("user_id".equals(variable.path("name").asString(""))) {
+                userId = variable;
+            }
+        }
+        assertThat(userId).as("template variable user_id").isNotNull();
+        assertThat(userId.path("type").asString("")).as("user_id variable type").isEqualTo("textbox");
+
+        List<JsonNode> logsPanels = panels(dashboard).stream().filter(p -> "logs".equals(p.path("type").asString("")))
+                .toList();
+        assertThat(logsPanels).as("logs panels in " + RETRAINER_DASHBOARD).isNotEmpty();
+        for (JsonNode panel : logsPanels) {
+            String title = panel.path("title").asString("");
+            assertThat(panel.path("datasource").path("uid").asString("")).as(title + ": data source").isEqualTo("loki");
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asString("");
+                String where = "'" + title + "' " + expr;
+                List<String> selectors = LogQl.streamSelectors(expr);
+                assertThat(selectors).as(where + ": one stream selector").hasSize(1);
+                Map<String, String> matchers = LogQl.matchers(selectors.get(0));
+                assertThat(matchers.keySet()).as(where + ": stream labels").isSubsetOf(LOKI_LABELS);
+                assertThat(selectors.get(0)).as(where).contains("service=\"retrainer\"");
+                // Fields of the JSON line (event, user_id) are filtered after the parser, never as stream labels.
+                assertThat(expr).as(where).contains("| json").contains("event=~\"retrain\\\\..*\"")
+                        .containsPattern("user_id\\s*=~?\\s*\"\\$\\{?user_id\\b");
+                assertThat(expr.indexOf("| json")).as(where + ": user_id filtered after | json")
+                        .isLessThan(expr.indexOf("user_id"));
+            }
+        }
+    }
+
+    @Test
+    void stepDurationsAreShownAgainstTheCustomersFigures() throws IOException {
+        JsonNode dashboard = JSON.readTree(Files.readString(RETRAINER_DASHBOARD, StandardCharsets.UTF_8));
+        Set<Double> references = new TreeSet<>();
+        for (JsonNode panel : panels(dashboard)) {
+            boolean steps = false;
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asString("");
+                steps |= expr.contains("retrainer_step_duration_seconds_bucket");
+                Matcher constant = Pattern.compile("^\\s*vector\\(\\s*([\\d.eE+-]+)\\s*\\)\\s*$").matcher(expr);
+                if (constant.matches()) {
+                    references.add(Double.parseDouble(constant.group(1)));
+                }
+            }
+            if (steps) {
+                for (JsonNode step : panel.path("fieldConfig").path("defaults").path("thresholds").path("steps")) {
+                    if (step.path("value").isNumber()) {
+                        references.add(step.path("value").doubleValue());
+                    }
+                }
+            }
+        }
+        assertThat(references).as("reference lines / thresholds of the step-duration panels (seconds)")
+                .contains(0.005, 0.2);
+    }
+
+    // --- exercising and scraping the retrainer ----------------------------------------------------------------
+
+    /** Logs {@code n} predictions for {@code user} and stores their actuals, as the gateway does. */
+    private static void logPredictionsWithActuals(String user, int n) {
+        List<BikeSharingData.Hour> hours = BikeSharingData.where(h -> !h.isYear2011()).subList(3000, 3000 + n);
+        List<PredictionRecord> predictions = new ArrayList<>();
+        List<ActualsTable.Actual> actuals = new ArrayList<>();
+        for (BikeSharingData.Hour hour : hours) {
+            UUID id = UUID.randomUUID();
+            predictions.add(new PredictionRecord(id, user, base.version(), hour.features(), 100.0, Instant.now()));
+            actuals.add(new ActualsTable.Actual(id, hour.count(), OffsetDateTime.now()));
+        }
+        DatabaseClient client = DatabaseClient.create(db.connectionFactory());
+        assertThat(new PredictionTable(client).insert(predictions).block(TIMEOUT)).isEqualTo((long) n);
+        Map<UUID, ActualsTable.Outcome> stored = new ActualsTable(client).store(actuals).block(TIMEOUT);
+        assertThat(stored.values()).as("actuals stored").hasSize(n).containsOnly(ActualsTable.Outcome.STORED);
+    }
+
+    private static Exposition scrape() throws IOException, InterruptedException {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).header("accept", "text/plain")
+                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("GET /actuator/prometheus").isEqualTo(200);
+        return Exposition.parse(response.body());
+    }
+
+    private static String where(Set<String> names, Map<String, Set<String>> queried) {
+        return names.stream().map(n -> n + " (in " + String.join(", ", queried.get(n)) + ")")
+                .collect(Collectors.joining("; ", "[", "]"));
+    }
+
+    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    // --- reading the dashboards (as GrafanaDashboardsTest in the gateway module) ---------------------------
+
+    private static Map<Path, JsonNode> dashboards() throws IOException {
+        Map<Path, JsonNode> dashboards = new TreeMap<>();
+        try (Stream<Path> files = Files.list(DASHBOARDS)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+                dashboards.put(file, JSON.readTree(Files.readString(file, StandardCharsets.UTF_8)));
+            }
+        }
+        return dashboards;
+    }
+
+    private static List<JsonNode> panels(JsonNode dashboard) {
+        List<JsonNode> all = new ArrayList<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            all.add(panel);
+            panel.path("panels").forEach(all::add);
+        }
+        return all;
+    }
+
+    private static boolean isPrometheus(JsonNode panel, JsonNode target) {
+        JsonNode ref = target.path("datasource").isObject() ? target.path("datasource") : panel.path("datasource");
+        return "prometheus".equals(ref.path("type").asString("")) || "prometheus".equals(ref.path("uid").asString(""));
+    }
+
+    /** Metric name -> where it is queried, for the app's metrics in every PromQL target and query variable. */
+    private static Map<String, Set<String>> queriedMetrics(List<String> prefixes) throws IOException {
+        Map<String, Set<String>> queried = new TreeMap<>();
+        for (Map.Entry<Path, JsonNode> entry : dashboards().entrySet()) {
+            String file = entry.getKey().getFileName().toString();
+            Map<String, String> exprs = new LinkedHashMap<>(); // expr -> where
+            for (JsonNode panel : panels(entry.getValue())) {
+                for (JsonNode target : panel.path("targets")) {
+                    if (isPrometheus(panel, target)) {
+                        exprs.putIfAbsent(target.path("expr").asString(""),
+                                file + " '" + panel.path("title").asString("") + "'");
+                    }
+                }
+            }
+            for (JsonNode variable : entry.getValue().path("templating").path("list")) {
+                if ("query".equals(variable.path("type").asString(""))
+                        && "prometheus".equals(variable.path("datasource").path("type").asString(""))) {
+                    JsonNode query = variable.path("query");
+                    exprs.putIfAbsent(query.isObject() ? query.path("query").asString("") : query.asString(""),
+                            file + " variable $" + variable.path("name").asString(""));
+                }
+            }
+            for (Map.Entry<String, String> expr : exprs.entrySet()) {
+                Set<String> names = PromQl.metricNames(expr.getKey());
+                assertThat(names.isEmpty() && !PromQl.isConstant(expr.getKey())).as(expr.getValue()
+                        + ": no metric found in '" + expr.getKey() + "'").isFalse();
+                for (String name : names) {
+                    if (prefixes.stream().anyMatch(name::startsWith)) {
+                        queried.computeIfAbsent(name, n -> new TreeSet<>()).add(expr.getValue());
+                    }
+                }
+            }
+        }
+        return queried;
+    }
+
+    // --- PromQL, LogQL and the exposition format (same rules as GrafanaDashboardsTest) --------------------
+
+    /** Metric names in a PromQL expression (or a Grafana label_values(metric, label) variable query). */
+    static final class PromQl {
+
+        private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "by", "without", "on", "ignoring",
+                "group_left", "group_right", "offset", "bool", "inf", "nan", "start", "end");
+        private static final Set<String> FUNCTIONS = Set.of("abs", "absent", "absent_over_time", "avg", "avg_over_time",
+                "bottomk", "ceil", "changes", "clamp", "clamp_max", "clamp_min", "count", "count_over_time",
+                "count_values", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "delta", "deriv", "exp",
+                "floor", "group", "histogram_avg", "histogram_count", "histogram_fraction", "histogram_quantile",
+                "histogram_sum", "holt_winters", "hour", "idelta", "increase", "irate", "label_join", "label_replace",
+                "label_values", "last_over_time", "limitk", "limit_ratio", "ln", "log10", "log2", "max",
+                "max_over_time", "min", "min_over_time", "minute", "month", "predict_linear", "present_over_time",
+                "quantile", "quantile_over_time", "query_result", "rate", "resets", "round", "scalar", "sgn", "sort",
+                "sort_desc", "sqrt", "stddev", "stddev_over_time", "stdvar", "stdvar_over_time", "sum",
+                "sum_over_time", "time", "timestamp", "topk", "vector", "year", "atan2");
+        private static final Pattern LABEL_VALUES = Pattern.compile("^\\s*label_values\\s*\\((.*),\\s*\\w+\\s*\\)\\s*$",
+                Pattern.DOTALL);
+        private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w:.$])([A-Za-z_:][\\w:]*+)(?!\\s*\\()");
+
+        static Set<String> metricNames(String expr) {
+            Matcher labelValues = LABEL_VALUES.matcher(expr);
+            String s = labelValues.matches() ? labelValues.group(1) : expr;
+            s = s.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"")          // string literals
+                    .replaceAll("'(?:[^'\\\\]|\\\\.)*'", "''")
+                    .replaceAll("`[^`]*`", "``")
+                    .replaceAll("\\{[^}]*}", " ")                            // label matchers
+                    .replaceAll("\\[[^\\]]*]", " ")                          // ranges and subqueries
+                    .replaceAll("\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ")
+                    .replaceAll("\\$\\{[^}]*}|\\$\\w+", " ");                // Grafana variables
+            Set<String> names = new TreeSet<>();
+            Matcher m = IDENTIFIER.matcher(s);
+            while (m.find()) {
+                String name = m.group(1);
+                if (!KEYWORDS.contains(name.toLowerCase()) && !FUNCTIONS.contains(name)) {
+                    names.add(name);
+                }
+            }
+            return names;
+        }
+
+        /** A constant reference line such as vector(0.2), or a bare number. */
+        static boolean isConstant(String expr) {
+            return expr.matches("\\s*(?:vector\\s*\\(\\s*[-+]?[\\d.]+(?:[eE][-+]?\\d+)?\\s*\\)|[-+]?[\\d.]+)\\s*");
+        }
+    }
+
+    /** Stream selectors of a LogQL query. */
+    static final class LogQl {
+
+        /** The {…} blocks outside string literals: in LogQL these are the stream selectors. */
+        static List<String> streamSelectors(String expr) {
+            List<String> selectors = new ArrayList<>();
+            char quote = 0;
+            int start = -1;
+            for (int i = 0; i < expr.length(); i++) {
+                char c = expr.charAt(i);
+                if (quote != 0) {
+                    if (c == '\\' && quote == '"') {
+                        i++;
+                    } else if (c == quote) {
+                        quote = 0;
+                    }
+                } else if (c == '"' || c == '`') {
+                    quote = c;
+                } else if (c == '{' && start < 0) {
+                    start = i;
+                } else if (c == '}' && start >= 0) {
+                    selectors.add(expr.substring(start, i + 1));
+                    start = -1;
+                }
+            }
+            return selectors;
+        }
+
+        private static final Pattern MATCHER = Pattern.compile(
+                "\\s*([A-Za-z_]\\w*)\\s*(=~|!~|!=|=)\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`)\\s*(?:,|$)");
+
+        /** label -> operator of each matcher in {…}; fails on anything that is not a matcher. */
+        static Map<String, String> matchers(String selector) {
+            String body = selector.substring(1, selector.length() - 1);
+            Map<String, String> matchers = new LinkedHashMap<>();
+            Matcher m = MATCHER.matcher(body);
+            int at = 0;
+            while (at < body.length() && m.find(at) && m.start() == at) {
+                matchers.put(m.group(1), m.group(2));
+                at = m.end();
+            }
+            assertThat(body.substring(at).isBlank()).as("unparsable stream selector " + selector).isTrue();
+            return matchers;
+        }
+    }
+
+    /** Sample names and metric families of a Prometheus text exposition. */
+    static final class Exposition {
+
+        private static final Pattern SUFFIX = Pattern.compile("_(?:bucket|count|sum|total|max|created|gcount|gsum)$");
+
+        final Set<String> samples = new TreeSet<>();
+        final Set<String> families = new TreeSet<>();
+
+        static Exposition parse(String text) {
+            Exposition exposition = new Exposition();
+            for (String line : text.split("\n")) {
+                if (line.startsWith("# TYPE ") || line.startsWith("# HELP ")) {
+                    String name = line.substring(7).split(" ", 2)[0];
+                    exposition.families.add(name);
+                    exposition.families.add(base(name));
+                } else if (!line.isBlank() && !line.startsWith("#")) {
+                    String name = line.split("[{ ]", 2)[0];
+                    exposition.samples.add(name);
+                    exposition.families.add(base(name));
+                }
+            }
+            return exposition;
+        }
+
+        static String base(String name) {
+            return SUFFIX.matcher(name).replaceFirst("");
+        }
+
+        Set<String> missing(Set<String> names) {
+            return names.stream().filter(n -> !samples.contains(n)).collect(Collectors.toCollection(TreeSet::new));
+        }
+
+        boolean hasFamilyOf(String name) {
+            return families.contains(base(name));
+        }
+
+        /** The exposed samples of the families of {@code names}. */
+        Set<String> familySamples(Set<String> names) {
+            Set<String> bases = names.stream().map(Exposition::base).collect(Collectors.toSet());
+            return samples.stream().filter(s -> bases.contains(base(s))).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+}
