@@ -42,7 +42,8 @@ public class ApiErrorHandler implements WebExceptionHandler {
         if (response.isCommitted()) {
             return Mono.error(error);
         }
-        Reply reply = reply(error, exchange.getRequest().getMethod().name(), exchange.getRequest().getPath().value());
+        Reply reply = reply(error, exchange.getRequest().getMethod().name(), exchange.getRequest().getPath().value(),
+                exchange.getAttribute(AccessLog.ATTRIBUTE));
         response.setStatusCode(HttpStatusCode.valueOf(reply.status()));
         response.getHeaders().putAll(reply.headers());
         response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
@@ -50,7 +51,7 @@ public class ApiErrorHandler implements WebExceptionHandler {
     }
 
     /** The status, extra headers and envelope for {@code error}: one mapping for WebFlux and the direct routes. */
-    public Reply reply(Throwable error, String method, String path) {
+    public Reply reply(Throwable error, String method, String path, String requestId) {
         HttpStatusCode status;
         ApiError body;
         HttpHeaders headers = new HttpHeaders();
@@ -67,7 +68,8 @@ public class ApiErrorHandler implements WebExceptionHandler {
             headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
             // Debug only: under overload or an outage this fires per request; the 503s are counted in
             // http_server_requests and the cause is logged once by the component that saw it.
-            log.debug("503 on {} {}: {}", method, path, unavailable.getMessage());
+            log.atDebug().addKeyValue("request_id", requestId)
+                    .log("503 on {} {}: {}", method, path, unavailable.getMessage());
         } else if (error instanceof DataBufferLimitException) {
             status = HttpStatus.CONTENT_TOO_LARGE;
             body = ApiError.of("request body too large", null);
@@ -78,7 +80,8 @@ public class ApiErrorHandler implements WebExceptionHandler {
         } else {
             status = HttpStatus.INTERNAL_SERVER_ERROR;
             body = ApiError.of("internal error", null);
-            log.error("unhandled error on {} {}", method, path, error);
+            log.atError().addKeyValue("request_id", requestId).setCause(error)
+                    .log("unhandled error on {} {}", method, path);
         }
         return new Reply(status.value(), headers, json.writeValueAsBytes(body));
     }

@@ -51,10 +51,12 @@ public class DirectRoutes implements NettyRouteProvider {
     private final ApiErrorHandler errors;
     private final JsonMapper json;
     private final MeterRegistry meters;
+    private final AccessLog accessLog;
     private final ConcurrentHashMap<MeterKey, Timer> timers = new ConcurrentHashMap<>();
 
     public DirectRoutes(RegnoController regno, RentalsController rentals, ApiKeyFilter keys, RequestBodies bodies,
-            ApiErrorHandler errors, JsonMapper json, MeterRegistry meters) {
+            ApiErrorHandler errors, JsonMapper json, MeterRegistry meters, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.keys = keys;
         this.bodies = bodies;
         this.errors = errors;
@@ -87,16 +89,21 @@ public class DirectRoutes implements NettyRouteProvider {
     private Mono<Void> serve(Route route, HttpServerRequest req, HttpServerResponse res) {
         long started = System.nanoTime();
         String path = path(req);
+        String requestId = AccessLog.requestId(req.requestHeaders().get(AccessLog.HEADER));
+        res.header(AccessLog.HEADER, requestId);
         return route.handler().apply(path, bodies.read(req.receive(), contentLength(req)))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer for " + path)))
                 .map(answer -> new Answer(HttpStatus.OK.value(), null, json.writeValueAsBytes(answer), null))
                 // Every failure of the request becomes its error envelope; a failure to send (client gone) does not.
                 .onErrorResume(error -> {
-                    ApiErrorHandler.Reply reply = errors.reply(error, "POST", path);
+                    ApiErrorHandler.Reply reply = errors.reply(error, "POST", path, requestId);
                     return Mono.just(new Answer(reply.status(), reply, reply.body(), error));
                 })
                 .flatMap(answer -> send(res, answer)
-                        .doOnSuccess(v -> record(route, answer.status(), answer.error(), started)));
+                        .doOnSuccess(v -> {
+                            record(route, answer.status(), answer.error(), started);
+                            accessLog.record("POST", route.uri(), answer.status(), System.nanoTime() - started, requestId);
+                        }));
     }
 
     private static Mono<Void> send(HttpServerResponse res, Answer answer) {
