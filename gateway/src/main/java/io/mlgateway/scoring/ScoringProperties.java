@@ -10,8 +10,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param threads           scoring threads; 0 means one per available core (native scoring is CPU-bound, more
  *                          threads than cores only adds context switches)
- * @param queueCapacity     rows waiting to be scored, across all models; beyond it requests are shed with 503
- *                          (0 = no waiting at all)
+ * @param queueCapacity     rows waiting to be scored, across all models; beyond it requests are shed with 503.
+ *                          At least 1: every row waits in the queue, however briefly, before its batch takes it
  * @param retryAfterSeconds value of the Retry-After header on 503
  * @param batching          how concurrent single-row requests are gathered into one native call
  */
@@ -20,8 +20,12 @@ public record ScoringProperties(int threads, int queueCapacity, long retryAfterS
 
     @ConstructorBinding
     public ScoringProperties {
-        if (threads < 0 || queueCapacity < 0 || retryAfterSeconds < 0) {
+        if (threads < 0 || retryAfterSeconds < 0) {
             throw new IllegalArgumentException("gateway.scoring values must not be negative");
+        }
+        if (queueCapacity < 1) {
+            throw new IllegalArgumentException("gateway.scoring.queue-capacity must be at least 1 (got " + queueCapacity
+                    + "): rows are queued before their batch takes them, so 0 would refuse every request");
         }
         if (retryAfterSeconds == 0) {
             retryAfterSeconds = 1;

@@ -32,6 +32,13 @@ class ScoringExecutorTest {
     }
 
     @Test
+    void aQueueOfNoRowsIsRefusedAtStartUpRatherThanRefusingEveryRequest() {
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                .isThrownBy(() -> new ScoringProperties(1, 0, 1))
+                .withMessageContaining("gateway.scoring.queue-capacity must be at least 1");
+    }
+
+    @Test
     void propagatesScoringFailures() {
         StepVerifier.create(executor.submit("m", () -> {
             throw new IllegalStateException("native failure");
