@@ -18,12 +18,14 @@ fresh_services() {
   LOCAL_PG_DB=$BENCH_DB "$ROOT/deploy/local/services.sh" up >/dev/null
 }
 
-# start_gateway LOG HEAP [java options...]: starts gateway/target/gateway.jar ('local' profile, $BENCH_DB), sets
+# start_gateway LOG HEAP [java options...]: starts gateway/target/gateway.jar ('local' profile, $BENCH_DB, the direct
+# Netty routes on unless DIRECT_ROUTES=false: the published figures are with them), sets
 # GW_PID, returns once readiness is UP and rentals answers 200 (schema migrated, base model trained).
 start_gateway() {
   local log=$1 heap=$2; shift 2
   env SPRING_PROFILES_ACTIVE=local SERVER_PORT="$GW_PORT" MANAGEMENT_SERVER_PORT="$GW_MGMT" \
-    SPRING_R2DBC_URL="r2dbc:postgresql://127.0.0.1:5432/$BENCH_DB" ${GATEWAY_ENV:-} \
+    SPRING_R2DBC_URL="r2dbc:postgresql://127.0.0.1:5432/$BENCH_DB" \
+    GATEWAY_API_DIRECT_ROUTES="${DIRECT_ROUTES:-true}" ${GATEWAY_ENV:-} \
     java -Xms"$heap" -Xmx"$heap" "$@" ${GATEWAY_JAVA_OPTS:-} -jar "$ROOT/gateway/target/gateway.jar" >"$log" 2>&1 &
   GW_PID=$!
   local code=000

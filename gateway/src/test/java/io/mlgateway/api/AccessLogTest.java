@@ -22,9 +22,9 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
- * Request ids and access-log lines on both ways a request is served: the direct Netty route
- * ({@code /v1/regno/predict}) and WebFlux ({@code /v1/regno/predict/batch}, and a 401 before any handler).
- * Every request is logged here (sample rate 1); the sampling rules themselves are checked on {@link AccessLog}.
+ * Request ids and access-log lines through WebFlux (the default; {@code DirectRoutesEnabledTest} covers the same on
+ * the direct Netty routes): a scored request, a batch, and a 401 before any handler. Every request is logged here
+ * (sample rate 1); the sampling rules themselves are checked on {@link AccessLog}.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
@@ -75,7 +75,7 @@ class AccessLogTest {
     }
 
     @Test
-    void aClientsRequestIdIsEchoedAndLoggedOnTheDirectRoute() throws Exception {
+    void aClientsRequestIdIsEchoedAndLogged() throws Exception {
         api.post().uri("/v1/regno/predict").header("x-api-key", "test-key").header(AccessLog.HEADER, "client-id:42")
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(sample).exchange()
                 .expectStatus().isOk().expectHeader().valueEquals(AccessLog.HEADER, "client-id:42");
