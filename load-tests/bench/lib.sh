@@ -19,7 +19,7 @@ fresh_services() {
 }
 
 # start_gateway LOG HEAP [java options...]: starts gateway/target/gateway.jar ('local' profile, $BENCH_DB, the direct
-# Netty routes on unless DIRECT_ROUTES=false: the published figures are with them), sets
+# Netty routes on, as by default, unless DIRECT_ROUTES=false), sets
 # GW_PID, returns once readiness is UP and rentals answers 200 (schema migrated, base model trained).
 start_gateway() {
   local log=$1 heap=$2; shift 2

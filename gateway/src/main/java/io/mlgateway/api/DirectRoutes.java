@@ -36,14 +36,11 @@ import tools.jackson.databind.json.JsonMapper;
  * acceptable Accept header and a valid API key. Everything else (401, 404, 405, 406, 415, other endpoints) falls
  * through to WebFlux and is answered exactly as before.
  *
- * <p><b>Off by default</b> ({@code gateway.api.direct-routes=true} turns it on): on a keep-alive connection, a
- * WebFlux batch request, then a 401, then a single-row request served here hung the last one in about one loop
- * in 60 (docs/BENCHMARKS.md has the reproduction). Until that is understood, the default is the slower path that
- * has no such hang.
+ * <p>On by default; {@code gateway.api.direct-routes=false} sends everything through WebFlux.
  * Requests are timed as {@code http.server.requests} with the same tags as WebFlux's, so dashboards see one metric.
  */
 @Component
-@ConditionalOnProperty(name = "gateway.api.direct-routes", havingValue = "true")
+@ConditionalOnProperty(name = "gateway.api.direct-routes", havingValue = "true", matchIfMissing = true)
 public class DirectRoutes implements NettyRouteProvider {
 
     private static final String JSON = "application/json";

@@ -15,7 +15,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
- * With {@code gateway.api.direct-routes=false} (the default) the WebFlux controllers serve the single-row endpoints
+ * With {@code gateway.api.direct-routes=false} the WebFlux controllers serve the single-row endpoints
  * themselves and no Netty route is registered.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
