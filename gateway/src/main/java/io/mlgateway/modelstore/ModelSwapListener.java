@@ -20,10 +20,10 @@ import reactor.kafka.receiver.ReceiverRecord;
 import reactor.util.retry.Retry;
 
 /**
- * Hot swap: consumes {@value ModelRetrainedMessage#TOPIC} and evicts the retrained user's model, so the next
- * request loads the new version. Each instance uses a consumer group of its own, so every instance sees every
+ * Hot swap: consumes {@value ModelRetrainedMessage#TOPIC} and has the resolver swap in the retrained user's new
+ * version (loaded in the background while the old one keeps serving). Each instance uses a consumer group of its own, so every instance sees every
  * message; it starts at the latest offset (older swaps are covered by the periodic version check) and commits
- * nothing. Duplicates are harmless: an eviction is idempotent.
+ * nothing. Duplicates are harmless: a swap to a version already served changes nothing.
  */
 @Component
 public class ModelSwapListener extends SubscriptionLifecycle {
@@ -71,7 +71,7 @@ public class ModelSwapListener extends SubscriptionLifecycle {
         if (message.userId() == null || !message.succeeded()) {
             return;
         }
-        resolver.evict(message.userId(), message.version(), "kafka");
+        resolver.swap(message.userId(), message.version(), "kafka");
         log.atInfo().addKeyValue("event", "model.swap").addKeyValue("user_id", message.userId())
                 .addKeyValue("version", message.version()).log("model swap announced");
     }

@@ -14,7 +14,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * Bounds staleness without Kafka: every interval, compares the versions held in memory with the registry's heads
- * and evicts whatever moved. A lost or delayed model-retrained message therefore delays a swap by at most one
+ * and swaps whatever moved. A lost or delayed model-retrained message therefore delays a swap by at most one
  * interval; it never leaves an old model in service.
  */
 @Component
@@ -49,7 +49,7 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
                 Long head = heads.get(servedBase ? ModelRegistry.BASE_USER : user);
                 boolean ownModelAppeared = servedBase && heads.containsKey(user);
                 if (ownModelAppeared || (head != null && head != model.version())) {
-                    resolver.evict(user, heads.get(user), "version-check");
+                    resolver.swap(user, heads.get(user), "version-check");
                     evicted++;
                 }
             }

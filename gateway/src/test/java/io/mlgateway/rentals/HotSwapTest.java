@@ -16,6 +16,8 @@ import io.mlgateway.core.testing.LocalServices;
 import io.mlgateway.core.training.BikeSharingData;
 import io.mlgateway.core.training.BoosterTrainer;
 import io.mlgateway.core.training.TrainingSet;
+import io.mlgateway.modelstore.LoadedModel;
+import io.mlgateway.modelstore.ModelResolver;
 import io.mlgateway.modelstore.ModelSwapListener;
 import java.time.Duration;
 import java.util.HashMap;
@@ -40,7 +42,8 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 /**
  * Two gateway instances serve a user; a retrain is announced on Kafka (as the retrainer does: store, DEL the
  * Redis key, publish); both switch to the new version without a restart. The periodic version check is set to
- * ten minutes so that only the Kafka message can explain the switch.
+ * ten minutes so that only the Kafka message can explain the switch. A second retrain shows the swap of a user
+ * being served: the new version is loaded before any request asks for it, and the old booster is freed.
  */
 class HotSwapTest {
 
@@ -99,10 +102,43 @@ class HotSwapTest {
         // The retrainer's sequence: store the new version, delete the Redis key, announce on Kafka.
         Booster start = ModelFormat.deserialize(base.format(), base.bytes());
         Booster next = BoosterTrainer.continueFrom(start, TrainingSet.of(hours.subList(0, 50)), 2);
-        ModelRecord stored = registry.store(new NewModel(user, base.version(), ModelFormat.XGBOOST_UBJ,
-                ModelFormat.serialize(next), BoosterTrainer.trees(next), "{}"), null).block();
+        ModelRecord stored = retrain(registry, user, base.version(), null, next);
         start.dispose();
+
+        await("first instance serves the new version", Duration.ofSeconds(15),
+                () -> servedVersion(first, user, hours.get(1)) == stored.version());
+        await("second instance serves the new version", Duration.ofSeconds(15),
+                () -> servedVersion(second, user, hours.get(1)) == stored.version());
+
+        // A second retrain of a user each instance serves: the new version is loaded in the background, with no
+        // request asking for it, and replaces the old one, whose booster is then freed (nothing holds it).
+        LoadedModel firstOwn = first.getBean(ModelResolver.class).cachedModels().get(user);
+        LoadedModel secondOwn = second.getBean(ModelResolver.class).cachedModels().get(user);
+        assertThat(firstOwn.version()).isEqualTo(stored.version());
+        Booster after = BoosterTrainer.continueFrom(next, TrainingSet.of(hours.subList(50, 100)), 2);
+        ModelRecord again = retrain(registry, user, stored.version(), stored.version(), after);
         next.dispose();
+        after.dispose();
+        for (ConfigurableApplicationContext instance : List.of(first, second)) {
+            await("new version in memory before any request", Duration.ofSeconds(15), () -> {
+                LoadedModel cached = instance.getBean(ModelResolver.class).cachedModels().get(user);
+                return cached != null && cached.version() == again.version();
+            });
+        }
+        assertThat(firstOwn.isDisposed()).isTrue();
+        assertThat(secondOwn.isDisposed()).isTrue();
+        assertThat(servedVersion(first, user, hours.get(2))).isEqualTo(again.version());
+        assertThat(servedVersion(second, user, hours.get(2))).isEqualTo(again.version());
+    }
+
+    /**
+     * Stores {@code booster} as the user's new version (the head must still be {@code head}), deletes its Redis key
+     * and announces it on Kafka.
+     */
+    private static ModelRecord retrain(ModelRegistry registry, String user, long parent, Long head, Booster booster)
+            throws Exception {
+        ModelRecord stored = registry.store(new NewModel(user, parent, ModelFormat.XGBOOST_UBJ,
+                ModelFormat.serialize(booster), BoosterTrainer.trees(booster), "{}"), head).block();
         first.getBean(RedisModelCache.class).evict(user).block(Duration.ofSeconds(5));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, LocalServices.kafkaBootstrap(),
@@ -111,10 +147,6 @@ class HotSwapTest {
             producer.send(new ProducerRecord<>(ModelRetrainedMessage.TOPIC, user,
                     ModelRetrainedMessage.success(user, stored.version()).toJson())).get();
         }
-
-        await("first instance serves the new version", Duration.ofSeconds(15),
-                () -> servedVersion(first, user, hours.get(1)) == stored.version());
-        await("second instance serves the new version", Duration.ofSeconds(15),
-                () -> servedVersion(second, user, hours.get(1)) == stored.version());
+        return stored;
     }
 }

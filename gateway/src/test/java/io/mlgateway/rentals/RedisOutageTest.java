@@ -85,9 +85,9 @@ class RedisOutageTest {
         double redisHitsBefore = meters.get("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "hit")
                 .counter().count();
         redisProxy.restore();
-        resolver.evict(user, null, "test");
+        resolver.swap(user, null, "test");
         await("redis hit after restore", Duration.ofSeconds(20), () -> {
-            resolver.evict(user, null, "test");
+            resolver.swap(user, null, "test");
             return RentalsTestSupport.servedVersion(port, user, hours.get(1)) == stored.version()
                     && meters.get("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "hit").counter()
                             .count() > redisHitsBefore;
