@@ -3,7 +3,11 @@ package io.mlgateway.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.core.testing.Exposition;
+import io.mlgateway.core.testing.GrafanaDashboards;
 import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.LogQl;
+import io.mlgateway.core.testing.PromQl;
 import io.mlgateway.core.training.BikeSharingData;
 import io.mlgateway.rentals.RentalsReadiness;
 import java.io.IOException;
@@ -323,13 +327,7 @@ class GrafanaDashboardsTest {
     // --- reading the dashboards ---------------------------------------------------------------------------------
 
     static Map<Path, JsonNode> dashboards() throws IOException {
-        Map<Path, JsonNode> dashboards = new TreeMap<>();
-        try (Stream<Path> files = Files.list(DASHBOARDS)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-                dashboards.put(file, JSON.readTree(Files.readString(file, StandardCharsets.UTF_8)));
-            }
-        }
-        return dashboards;
+        return GrafanaDashboards.load();
     }
 
     /** uid -> type of each data source in datasources.yml. */
@@ -348,14 +346,8 @@ class GrafanaDashboardsTest {
         return byUid;
     }
 
-    /** Every panel, rows' nested panels included. */
     static List<JsonNode> panels(JsonNode dashboard) {
-        List<JsonNode> all = new ArrayList<>();
-        for (JsonNode panel : dashboard.path("panels")) {
-            all.add(panel);
-            panel.path("panels").forEach(all::add);
-        }
-        return all;
+        return GrafanaDashboards.panels(dashboard);
     }
 
     private static Set<String> templateVariables(JsonNode dashboard, String file) {
@@ -415,38 +407,8 @@ class GrafanaDashboardsTest {
     /** Metric name -> where it is queried, for the app's metrics in every PromQL target and query variable. */
     static Map<String, Set<String>> queriedMetrics(List<String> prefixes) throws IOException {
         Map<String, String> datasources = provisionedDataSources();
-        Map<String, Set<String>> queried = new TreeMap<>();
-        for (Map.Entry<Path, JsonNode> entry : dashboards().entrySet()) {
-            String file = entry.getKey().getFileName().toString();
-            List<String[]> exprs = new ArrayList<>(); // {where, expr}
-            for (JsonNode panel : panels(entry.getValue())) {
-                for (JsonNode target : panel.path("targets")) {
-                    if ("prometheus".equals(datasourceType(panel, target, datasources))) {
-                        exprs.add(new String[] {file + " '" + panel.path("title").asString() + "'",
-                                target.path("expr").asString("")});
-                    }
-                }
-            }
-            for (JsonNode variable : entry.getValue().path("templating").path("list")) {
-                if ("query".equals(variable.path("type").asString())
-                        && "prometheus".equals(variable.path("datasource").path("type").asString())) {
-                    JsonNode query = variable.path("query");
-                    exprs.add(new String[] {file + " variable $" + variable.path("name").asString(),
-                            query.isObject() ? query.path("query").asString("") : query.asString("")});
-                }
-            }
-            for (String[] expr : exprs) {
-                Set<String> names = PromQl.metricNames(expr[1]);
-                assertThat(names.isEmpty() && !PromQl.isConstant(expr[1])).as(expr[0]
-                        + ": no metric found in '" + expr[1] + "'").isFalse();
-                for (String name : names) {
-                    if (prefixes.stream().anyMatch(name::startsWith)) {
-                        queried.computeIfAbsent(name, n -> new TreeSet<>()).add(expr[0]);
-                    }
-                }
-            }
-        }
-        return queried;
+        return GrafanaDashboards.queriedMetrics(prefixes,
+                (panel, target) -> "prometheus".equals(datasourceType(panel, target, datasources)));
     }
 
     private static String text(JsonNode node, String field, String where) {
@@ -455,146 +417,4 @@ class GrafanaDashboardsTest {
         return value.stringValue();
     }
 
-    // --- PromQL, LogQL and the exposition format, as far as these checks need them ---------------------------
-
-    /** Metric names in a PromQL expression (or a Grafana label_values(metric, label) variable query). */
-    static final class PromQl {
-
-        private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "by", "without", "on", "ignoring",
-                "group_left", "group_right", "offset", "bool", "inf", "nan", "start", "end");
-        private static final Set<String> FUNCTIONS = Set.of("abs", "absent", "absent_over_time", "avg", "avg_over_time",
-                "bottomk", "ceil", "changes", "clamp", "clamp_max", "clamp_min", "count", "count_over_time",
-                "count_values", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "delta", "deriv", "exp",
-                "floor", "group", "histogram_avg", "histogram_count", "histogram_fraction", "histogram_quantile",
-                "histogram_sum", "holt_winters", "hour", "idelta", "increase", "irate", "label_join", "label_replace",
-                "label_values", "last_over_time", "limitk", "limit_ratio", "ln", "log10", "log2", "max",
-                "max_over_time", "min", "min_over_time", "minute", "month", "predict_linear", "present_over_time",
-                "quantile", "quantile_over_time", "query_result", "rate", "resets", "round", "scalar", "sgn", "sort",
-                "sort_desc", "sqrt", "stddev", "stddev_over_time", "stdvar", "stdvar_over_time", "sum",
-                "sum_over_time", "time", "timestamp", "topk", "vector", "year", "atan2");
-        private static final Pattern LABEL_VALUES = Pattern.compile("^\\s*label_values\\s*\\((.*),\\s*\\w+\\s*\\)\\s*$",
-                Pattern.DOTALL);
-        private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w:.$])([A-Za-z_:][\\w:]*+)(?!\\s*\\()");
-
-        static Set<String> metricNames(String expr) {
-            Matcher labelValues = LABEL_VALUES.matcher(expr);
-            String s = labelValues.matches() ? labelValues.group(1) : expr;
-            s = s.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"")          // string literals
-                    .replaceAll("'(?:[^'\\\\]|\\\\.)*'", "''")
-                    .replaceAll("`[^`]*`", "``")
-                    .replaceAll("\\{[^}]*}", " ")                            // label matchers
-                    .replaceAll("\\[[^\\]]*]", " ")                          // ranges and subqueries
-                    .replaceAll("\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ")
-                    .replaceAll("\\$\\{[^}]*}|\\$\\w+", " ");                // Grafana variables
-            Set<String> names = new TreeSet<>();
-            Matcher m = IDENTIFIER.matcher(s);
-            while (m.find()) {
-                String name = m.group(1);
-                if (!KEYWORDS.contains(name.toLowerCase()) && !FUNCTIONS.contains(name)) {
-                    names.add(name);
-                }
-            }
-            return names;
-        }
-
-        /** A constant reference line such as vector(0.2), or a bare number. */
-        static boolean isConstant(String expr) {
-            return expr.matches("\\s*(?:vector\\s*\\(\\s*[-+]?[\\d.]+(?:[eE][-+]?\\d+)?\\s*\\)|[-+]?[\\d.]+)\\s*");
-        }
-    }
-
-    /** Stream selectors of a LogQL query. */
-    static final class LogQl {
-
-        /** The {…} blocks outside string literals: in LogQL these are the stream selectors. */
-        static List<String> streamSelectors(String expr) {
-            List<String> selectors = new ArrayList<>();
-            char quote = 0;
-            int start = -1;
-            for (int i = 0; i < expr.length(); i++) {
-                char c = expr.charAt(i);
-                if (quote != 0) {
-                    if (c == '\\' && quote == '"') {
-                        i++;
-                    } else if (c == quote) {
-                        quote = 0;
-                    }
-                } else if (c == '"' || c == '`') {
-                    quote = c;
-                } else if (c == '{' && start < 0) {
-                    start = i;
-                } else if (c == '}' && start >= 0) {
-                    selectors.add(expr.substring(start, i + 1));
-                    start = -1;
-                }
-            }
-            return selectors;
-        }
-
-        private static final Pattern MATCHER = Pattern.compile(
-                "\\s*([A-Za-z_]\\w*)\\s*(=~|!~|!=|=)\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`)\\s*(?:,|$)");
-
-        /** label -> operator of each matcher in {…}; fails on anything that is not a matcher. */
-        static Map<String, String> matchers(String selector) {
-            String body = selector.substring(1, selector.length() - 1);
-            Map<String, String> matchers = new LinkedHashMap<>();
-            Matcher m = MATCHER.matcher(body);
-            int at = 0;
-            while (at < body.length() && m.find(at) && m.start() == at) {
-                matchers.put(m.group(1), m.group(2));
-                at = m.end();
-            }
-            assertThat(body.substring(at).isBlank()).as("unparsable stream selector " + selector).isTrue();
-            return matchers;
-        }
-
-        static boolean hasNonEmptyEqualityMatcher(String selector) {
-            return Pattern.compile("[A-Za-z_]\\w*\\s*=\\s*\"[^\"]+\"").matcher(selector).find();
-        }
-    }
-
-    /** Sample names and metric families of a Prometheus text exposition. */
-    static final class Exposition {
-
-        private static final Pattern SUFFIX = Pattern.compile("_(?:bucket|count|sum|total|max|created|gcount|gsum)$");
-
-        final Set<String> samples = new TreeSet<>();
-        final Set<String> families = new TreeSet<>();
-
-        static Exposition parse(String text) {
-            Exposition exposition = new Exposition();
-            for (String line : text.split("\n")) {
-                if (line.startsWith("# TYPE ") || line.startsWith("# HELP ")) {
-                    String name = line.substring(7).split(" ", 2)[0];
-                    exposition.families.add(name);
-                    exposition.families.add(base(name));
-                } else if (!line.isBlank() && !line.startsWith("#")) {
-                    String name = line.split("[{ ]", 2)[0];
-                    exposition.samples.add(name);
-                    exposition.families.add(base(name));
-                }
-            }
-            return exposition;
-        }
-
-        static String base(String name) {
-            return SUFFIX.matcher(name).replaceFirst("");
-        }
-
-        /** The names a query would find no series for. */
-        Set<String> missing(Set<String> names) {
-            return names.stream().filter(n -> !samples.contains(n)).collect(Collectors.toCollection(TreeSet::new));
-        }
-
-        /** Whether the family of {@code name} is exposed, under other sample names. */
-        boolean hasFamilyOf(String name) {
-            return families.contains(base(name));
-        }
-
-        /** The exposed samples of the families of {@code names}. */
-        Set<String> familySamples(Set<String> names) {
-            Set<String> bases = names.stream().map(Exposition::base).collect(Collectors.toSet());
-            return samples.stream().filter(s -> bases.contains(base(s))).collect(Collectors.toCollection(TreeSet::new));
-        }
-    }
 }
