@@ -43,14 +43,14 @@ public class RentalsController {
     private final RentalsScorer scorer;
     private final InferenceLog inferenceLog;
     private final ModelRegistry registry;
-    private final ActualsTable actuals;
+    private final ActualsWriter actuals;
     private final RentalsReadiness readiness;
     private final RequestBodies bodies;
     private final JsonMapper json;
     private final RentalsProperties properties;
 
     public RentalsController(RentalsScorer scorer, InferenceLog inferenceLog, ModelRegistry registry,
-            ActualsTable actuals, RentalsReadiness readiness, RequestBodies bodies, JsonMapper json,
+            ActualsWriter actuals, RentalsReadiness readiness, RequestBodies bodies, JsonMapper json,
             RentalsProperties properties) {
         this.scorer = scorer;
         this.inferenceLog = inferenceLog;
