@@ -41,6 +41,11 @@ public class ModelResolver implements DisposableBean {
     /** Deserializing a booster takes milliseconds of CPU: never on an event loop. */
     private final Scheduler loading = Schedulers.newBoundedElastic(
             Math.max(2, Runtime.getRuntime().availableProcessors()), 10_000, "model-load", 60, true);
+    /**
+     * Swaps load on one thread of their own: no request waits for them, and a burst of retrains (20 users swapped
+     * within a second in the Gatling feedback loop) then takes at most one core from scoring, not all of them.
+     */
+    private final Scheduler swapLoading = Schedulers.newSingle("model-swap", true);
 
     public ModelResolver(ModelRegistry registry, RedisModelCache redis, ModelStoreMetrics metrics,
             ModelCacheProperties properties, io.mlgateway.core.storage.RedisProperties redisProperties) {
@@ -80,7 +85,7 @@ public class ModelResolver implements DisposableBean {
             CompletableFuture<LoadedModel> cached = memory.getIfPresent(userId);
             metrics.lookup("memory", cached != null ? "hit" : "miss");
             CompletableFuture<LoadedModel> future = cached != null ? cached
-                    : memory.get(userId, (user, executor) -> load(user).toFuture());
+                    : memory.get(userId, (user, executor) -> load(user, loading).toFuture());
             return Mono.fromFuture(future, true).flatMap(model -> {
                 if (model.tryAcquire()) {
                     return Mono.just(model);
@@ -95,22 +100,23 @@ public class ModelResolver implements DisposableBean {
         });
     }
 
-    private Mono<LoadedModel> load(String userId) {
+    /** @param on where deserialization runs (milliseconds of CPU per model) */
+    private Mono<LoadedModel> load(String userId, Scheduler on) {
         if (ModelRegistry.BASE_USER.equals(userId)) {
-            return fromPostgres(userId).switchIfEmpty(Mono.error(() ->
+            return fromPostgres(userId, on).switchIfEmpty(Mono.error(() ->
                     new ModelStoreUnavailableException("the base model is not bootstrapped yet")));
         }
-        return fromRedis(userId)
-                .switchIfEmpty(Mono.defer(() -> fromPostgres(userId)))
+        return fromRedis(userId, on)
+                .switchIfEmpty(Mono.defer(() -> fromPostgres(userId, on)))
                 .switchIfEmpty(Mono.defer(this::base));
     }
 
-    private Mono<LoadedModel> fromRedis(String userId) {
+    private Mono<LoadedModel> fromRedis(String userId, Scheduler on) {
         Long minimum = minimumVersions.getIfPresent(userId);
         return redis.get(userId)
                 .timeout(redisTimeout)
                 .filter(cached -> minimum == null || cached.version() >= minimum)
-                .publishOn(loading)
+                .publishOn(on)
                 .map(cached -> {
                     LoadedModel model = new LoadedModel(ModelFormat.deserialize(cached.format(), cached.bytes()),
                             cached.version(), false, cached.bytes().length);
@@ -127,12 +133,12 @@ public class ModelResolver implements DisposableBean {
                 });
     }
 
-    private Mono<LoadedModel> fromPostgres(String userId) {
+    private Mono<LoadedModel> fromPostgres(String userId, Scheduler on) {
         return registry.current(userId)
                 .onErrorMap(e -> new ModelStoreUnavailableException("model registry unreachable: " + e.getMessage()))
                 .doOnError(e -> metrics.lookup("postgres", "error"))
                 .switchIfEmpty(Mono.fromRunnable(() -> metrics.lookup("postgres", "miss")))
-                .publishOn(loading)
+                .publishOn(on)
                 .map(record -> {
                     metrics.lookup("postgres", "hit");
                     metrics.loaded("postgres");
@@ -158,7 +164,8 @@ public class ModelResolver implements DisposableBean {
     /** The base model, shared by every user without a model of their own. */
     private Mono<LoadedModel> base() {
         metrics.lookup("base", "hit");
-        CompletableFuture<LoadedModel> future = memory.get(ModelRegistry.BASE_USER, (user, executor) -> load(user).toFuture());
+        CompletableFuture<LoadedModel> future = memory.get(ModelRegistry.BASE_USER,
+                (user, executor) -> load(user, loading).toFuture());
         return Mono.fromFuture(future, true);
     }
 
@@ -191,7 +198,7 @@ public class ModelResolver implements DisposableBean {
             memory.asMap().remove(userId, current);
             return;
         }
-        load(userId).subscribe(
+        load(userId, swapLoading).subscribe(
                 loaded -> install(userId, loaded, version),
                 error -> {
                     log.debug("background load of {}'s new model failed: {}", userId, error.toString());
@@ -240,5 +247,6 @@ public class ModelResolver implements DisposableBean {
     public void destroy() {
         memory.synchronous().invalidateAll();
         loading.dispose();
+        swapLoading.dispose();
     }
 }
