@@ -16,8 +16,8 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
  * As shipped ({@code gateway.api.direct-routes} not overridden) the single-row endpoints are served on Reactor
- * Netty routes with the same contract: answers, the error envelope naming the field, the request id, and what they leave to WebFlux
- * (401 without a key, 415 for another content type).
+ * Netty routes with the same contract: answers, the error envelope naming the field, the request id, and what
+ * they leave to WebFlux (401 without a key, 415 for another content type).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",

@@ -47,8 +47,10 @@ public class FeedbackLoopSimulation extends Simulation {
 
     private final LoadSettings settings = LoadSettings.fromSystemProperties(20);
     private final String userPrefix = System.getProperty("userPrefix", "feedback-user");
-    private final Duration actualDelay = Duration.ofMillis(Long.parseLong(System.getProperty("actualDelayMs", "1000")));
-    private final Duration retrainTimeout = Duration.ofSeconds(Long.parseLong(System.getProperty("retrainTimeoutSeconds", "60")));
+    private final Duration actualDelay =
+            Duration.ofMillis(Long.parseLong(System.getProperty("actualDelayMs", "1000")));
+    private final Duration retrainTimeout =
+            Duration.ofSeconds(Long.parseLong(System.getProperty("retrainTimeoutSeconds", "60")));
     private final List<Feeds.Hour> hours = Feeds.hours();
 
     /** Versions served to each user during the run, as the forecasts' model_version said. */
@@ -60,7 +62,6 @@ public class FeedbackLoopSimulation extends Simulation {
         Feeds.Hour hour = hours.get((int) (i % hours.size()));
         return Map.<String, Object>of("user", user(i), "body", hour.body(), "count", hour.count());
     }).iterator();
-
 
     /** One arrival: a forecast, then (after actualDelay) its actual; request names start with {@code prefix}. */
     private ChainBuilder forecastThenActual(String prefix) {
@@ -87,7 +88,8 @@ public class FeedbackLoopSimulation extends Simulation {
             .asLongAs(session -> changedUser() == null && System.nanoTime() < session.getLong("deadline")).on(
                     pause(Duration.ofMillis(500)),
                     repeat(settings.users(), "i").on(
-                            exec(session -> session.set("user", user(session.getInt("i"))).set("body", hours.get(0).body())),
+                            exec(session -> session.set("user", user(session.getInt("i")))
+                                    .set("body", hours.get(0).body())),
                             forecast("forecast, awaiting a retrained model").check(status().is(200),
                                     jsonPath("$.model_version").ofLong().saveAs("version")),
                             exec(this::recordServed)))

@@ -32,9 +32,9 @@ import java.util.stream.Stream;
  * Raises the arrival rate level by level until the gateway stops keeping the promise, and reports where.
  * Levels: {@code startRate} (default 500) requests/s, then +{@code rateStep} (default 500) per level up to
  * {@code maxRate} (default 15,000), each reached by a {@code rampSeconds} (default 3) ramp and held
- * {@code stepSeconds} (default 15), after a warm-up of {@code warmupSeconds} at the start rate. {@code endpoint} is {@code regno} (default, the 100 recognitions on
- * {@code /v1/regno/predict}) or {@code rentals} (hour.csv on {@code /v1/rentals/{user}/predict}, {@code users}
- * users, default 1,000).
+ * {@code stepSeconds} (default 15), after a warm-up of {@code warmupSeconds} at the start rate.
+ * {@code endpoint} is {@code regno} (default, the 100 recognitions on {@code /v1/regno/predict}) or
+ * {@code rentals} (hour.csv on {@code /v1/rentals/{user}/predict}, {@code users} users, default 1,000).
  *
  * <p>A level crosses when more than {@code maxErrorPercent} (default 1) of its requests fail or its p99 reaches
  * {@code p99Ms} (default 25); the first crossing stops the load. Requests carry their level in their name, so the
