@@ -2,19 +2,15 @@ package io.mlgateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -22,8 +18,8 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
- * Request ids and access-log lines through WebFlux (the default; {@code DirectRoutesEnabledTest} covers the same on
- * the direct Netty routes): a scored request, a batch, and a 401 before any handler. Every request is logged here
+ * Request ids and access-log lines as shipped: a scored request (on the direct Netty routes), a batch (WebFlux),
+ * and a 401 before any handler (WebFlux). Every request is logged here
  * (sample rate 1); the sampling rules themselves are checked on {@link AccessLog}.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -36,22 +32,19 @@ class AccessLogTest {
     int port;
 
     private WebTestClient api;
-    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    private final AccessLogLines lines = new AccessLogLines();
     private String sample;
 
     @BeforeEach
     void attach() throws Exception {
         api = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(20)).build();
         sample = Files.readString(Path.of("../load-tests/bench/regno.json"));
-        Logger access = (Logger) LoggerFactory.getLogger("access");
-        lines.setContext(access.getLoggerContext());
-        lines.start();
-        access.addAppender(lines);
+        lines.attach();
     }
 
     @AfterEach
     void detach() {
-        ((Logger) LoggerFactory.getLogger("access")).detachAppender(lines);
+        lines.detach();
     }
 
     private static Map<String, Object> fields(ILoggingEvent event) {
@@ -64,14 +57,14 @@ class AccessLogTest {
 
     private Map<String, Object> lineFor(String requestId) throws InterruptedException {
         for (int i = 0; i < 100; i++) { // the line is written as the response commits, maybe just after the client saw it
-            for (ILoggingEvent event : List.copyOf(lines.list)) {
+            for (ILoggingEvent event : lines.lines()) {
                 if (requestId.equals(fields(event).get("request_id"))) {
                     return fields(event);
                 }
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("no access-log line with request_id " + requestId + " in " + lines.list);
+        throw new AssertionError("no access-log line with request_id " + requestId + " in " + lines.lines());
     }
 
     @Test

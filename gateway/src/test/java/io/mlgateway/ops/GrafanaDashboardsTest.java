@@ -21,15 +21,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -244,38 +239,8 @@ class GrafanaDashboardsTest {
         exerciseTheApi();
         // Some meters register asynchronously (GC pauses: on the first GC notification): poll a little.
         System.gc();
-        Exposition afterUse = scrape();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!afterUse.missing(queried.keySet()).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            afterUse = scrape();
-        }
-
-        Set<String> lazyButCreatedByUse = new TreeSet<>(atStartUp.missing(queried.keySet()));
-        Set<String> stillAbsent = afterUse.missing(queried.keySet());
-        lazyButCreatedByUse.removeAll(stillAbsent);
-        System.out.println("[GrafanaDashboardsTest] " + queried.size() + " gateway metrics queried; absent at start-up"
-                + " and registered by the first requests (lazily registered): " + lazyButCreatedByUse
-                + "; absent even after the requests: " + stillAbsent);
-
-        Set<String> wrongSuffix = new TreeSet<>();
-        Set<String> lazilyRegistered = new TreeSet<>();
-        for (String name : stillAbsent) {
-            (afterUse.hasFamilyOf(name) ? wrongSuffix : lazilyRegistered).add(name);
-        }
-        Set<String> familySamples = afterUse.familySamples(wrongSuffix);
-        SoftAssertions.assertSoftly(soft -> {
-            soft.assertThat(wrongSuffix).as("metrics whose family the gateway exposes, but not under the queried "
-                    + "sample name (wrong _bucket/_count/_sum/_total/_max suffix, or a histogram without buckets): "
-                    + where(wrongSuffix, queried) + "; the family's exposed samples: " + familySamples).isEmpty();
-            soft.assertThat(lazilyRegistered).as("metrics the dashboards query that the gateway does not expose, even "
-                    + "after a /reg/ request, a regno predict and two rentals predictions: "
-                    + where(lazilyRegistered, queried)
-                    + ".\nUnless the dashboard misspells them, these meters are registered lazily (absent from "
-                    + "/actuator/prometheus until first used): register them eagerly, with each of their label "
-                    + "values, so the dashboards (and rate() alerts) see them from start-up. Also absent at start-up "
-                    + "but created by the requests: " + lazyButCreatedByUse).isEmpty();
-        });
+        GrafanaDashboards.assertQueriedMetricsExposed("gateway",
+                "a /reg/ request, a regno predict and two rentals predictions", queried, atStartUp, this::scrape);
     }
 
     /** A /reg/ request, a regno predict and two rentals predictions (a model miss, then a memory hit). */
@@ -307,11 +272,6 @@ class GrafanaDashboardsTest {
         byte[] body = management.get().uri("/actuator/prometheus").accept(MediaType.TEXT_PLAIN).exchange()
                 .expectStatus().isOk().expectBody().returnResult().getResponseBody();
         return Exposition.parse(new String(body, StandardCharsets.UTF_8));
-    }
-
-    private static String where(Set<String> names, Map<String, Set<String>> queried) {
-        return names.stream().map(n -> n + " (in " + String.join(", ", queried.get(n)) + ")")
-                .collect(Collectors.joining("; ", "[", "]"));
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.mlgateway.scoring.ScoringExecutor;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -72,17 +71,8 @@ class RegnoApiTest {
         api = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(20)).build();
     }
 
-    /** A CSV row as a client sends it: numbers as JSON numbers, score lists as the CSV's strings. */
     private static ObjectNode body(Map<String, String> row) {
-        ObjectNode node = json.createObjectNode();
-        row.forEach((k, v) -> {
-            switch (k) {
-                case "recognition_accuracy", "afts_regno_ai_score" -> node.put(k, Double.parseDouble(v));
-                case "direction" -> node.put(k, Integer.parseInt(v));
-                default -> node.put(k, v);
-            }
-        });
-        return node;
+        return RegnoTestData.request(row);
     }
 
     private static RegnoPrediction inProcess(Map<String, String> row) {

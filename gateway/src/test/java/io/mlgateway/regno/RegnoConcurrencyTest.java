@@ -17,10 +17,8 @@ import org.springframework.core.io.ClassPathResource;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The 100 real recognitions sent all at once, over HTTP: concurrent rows share native calls (micro-batching), and
@@ -52,15 +50,7 @@ class RegnoConcurrencyTest {
     }
 
     private static String body(Map<String, String> row) {
-        ObjectNode node = json.createObjectNode();
-        row.forEach((k, v) -> {
-            switch (k) {
-                case "recognition_accuracy", "afts_regno_ai_score" -> node.put(k, Double.parseDouble(v));
-                case "direction" -> node.put(k, Integer.parseInt(v));
-                default -> node.put(k, v);
-            }
-        });
-        return json.writeValueAsString(node);
+        return json.writeValueAsString(RegnoTestData.request(row));
     }
 
     @Test

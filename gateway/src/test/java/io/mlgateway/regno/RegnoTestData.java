@@ -7,9 +7,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** The customer's 100 real recognitions (test_data.csv), as ordered column → value maps. */
 final class RegnoTestData {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private RegnoTestData() {
     }
@@ -35,6 +39,19 @@ final class RegnoTestData {
             }
             return rows;
         }
+    }
+
+    /** A CSV row as a client sends it: numbers as JSON numbers, the score lists as the CSV's strings. */
+    static ObjectNode request(Map<String, String> row) {
+        ObjectNode node = JSON.createObjectNode();
+        row.forEach((k, v) -> {
+            switch (k) {
+                case "recognition_accuracy", "afts_regno_ai_score" -> node.put(k, Double.parseDouble(v));
+                case "direction" -> node.put(k, Integer.parseInt(v));
+                default -> node.put(k, v);
+            }
+        });
+        return node;
     }
 
     /** RFC 4180 cells: quoted cells may hold commas and doubled quotes. */

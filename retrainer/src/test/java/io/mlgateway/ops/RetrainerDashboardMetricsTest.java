@@ -9,12 +9,11 @@ import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.testing.Exposition;
 import io.mlgateway.core.testing.GrafanaDashboards;
 import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.retrain.RetrainerApps;
 import io.mlgateway.core.testing.LogQl;
-import io.mlgateway.core.testing.PromQl;
 import io.mlgateway.core.testing.Registries;
 import io.mlgateway.core.training.BaseModelBootstrap;
 import io.mlgateway.core.training.BikeSharingData;
-import io.mlgateway.retrain.RetrainerApplication;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,23 +26,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.scheduler.Schedulers;
@@ -77,13 +70,7 @@ class RetrainerDashboardMetricsTest {
         // The registry holds the base model before the retrainer starts, as the gateway leaves it.
         base = new BaseModelBootstrap(Registries.over(db.connectionFactory()), Schedulers.boundedElastic())
                 .ensureBaseModel().block(Duration.ofMinutes(2));
-        retrainer = new SpringApplicationBuilder(RetrainerApplication.class).run(
-                "--spring.r2dbc.url=" + db.r2dbcUrl(),
-                "--spring.r2dbc.username=" + db.user(),
-                "--spring.r2dbc.password=" + db.password(),
-                "--spring.data.redis.url=" + LocalServices.redisUri(),
-                "--spring.kafka.bootstrap-servers=" + LocalServices.kafkaBootstrap(),
-                "--server.port=0",
+        retrainer = RetrainerApps.start(db,
                 "--retrainer.sweep-interval=1s",
                 "--retrainer.outbox-interval=300ms",
                 // This test is about metrics, not model quality: the fit must not be rejected by validation.
@@ -111,38 +98,9 @@ class RetrainerDashboardMetricsTest {
         await("the user's retrain stored and announced (retrain_outbox row published)", TIMEOUT, () -> db.count(
                 "SELECT count(*) FROM retrain_outbox WHERE user_id = '" + user + "' AND published_at IS NOT NULL") > 0);
 
-        Exposition afterUse = scrape();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!afterUse.missing(queried.keySet()).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            afterUse = scrape();
-        }
-
-        Set<String> lazyButCreatedByUse = new TreeSet<>(atStartUp.missing(queried.keySet()));
-        Set<String> stillAbsent = afterUse.missing(queried.keySet());
-        lazyButCreatedByUse.removeAll(stillAbsent);
-        System.out.println("[RetrainerDashboardMetricsTest] " + queried.size() + " retrainer metrics queried; absent at"
-                + " start-up and registered by the first retrain (lazily registered): " + lazyButCreatedByUse
-                + "; absent even after a successful retrain: " + stillAbsent);
-
-        Set<String> wrongSuffix = new TreeSet<>();
-        Set<String> lazilyRegistered = new TreeSet<>();
-        for (String name : stillAbsent) {
-            (afterUse.hasFamilyOf(name) ? wrongSuffix : lazilyRegistered).add(name);
-        }
-        Set<String> familySamples = afterUse.familySamples(wrongSuffix);
-        SoftAssertions.assertSoftly(soft -> {
-            soft.assertThat(wrongSuffix).as("metrics whose family the retrainer exposes, but not under the queried "
-                    + "sample name (wrong _bucket/_count/_sum/_total/_max suffix, or a histogram without buckets): "
-                    + where(wrongSuffix, queried) + "; the family's exposed samples: " + familySamples).isEmpty();
-            soft.assertThat(lazilyRegistered).as("metrics the dashboards query that the retrainer does not expose, "
-                    + "even after a successful retrain (read, fit, store, cache_evict, notify): "
-                    + where(lazilyRegistered, queried)
-                    + ".\nUnless the dashboard misspells them, these meters are registered lazily (absent from "
-                    + "/actuator/prometheus until first used): register them eagerly, with each of their label "
-                    + "values, so the dashboards (and rate() alerts) see them from start-up. Also absent at start-up "
-                    + "but created by the retrain: " + lazyButCreatedByUse).isEmpty();
-        });
+        GrafanaDashboards.assertQueriedMetricsExposed("retrainer",
+                "a successful retrain (read, fit, store, cache_evict, notify)", queried, atStartUp,
+                RetrainerDashboardMetricsTest::scrape);
     }
 
     @Test
@@ -231,11 +189,6 @@ class RetrainerDashboardMetricsTest {
                 .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as("GET /actuator/prometheus").isEqualTo(200);
         return Exposition.parse(response.body());
-    }
-
-    private static String where(Set<String> names, Map<String, Set<String>> queried) {
-        return names.stream().map(n -> n + " (in " + String.join(", ", queried.get(n)) + ")")
-                .collect(Collectors.joining("; ", "[", "]"));
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {

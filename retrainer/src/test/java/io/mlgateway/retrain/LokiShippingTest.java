@@ -19,7 +19,6 @@ import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -74,13 +73,7 @@ class LokiShippingTest {
         System.setProperty("LOKI_URL", "http://127.0.0.1:" + loki.getAddress().getPort() + "/loki/api/v1/push");
         ConfigurableApplicationContext app;
         try {
-            app = new SpringApplicationBuilder(RetrainerApplication.class).run(
-                    "--spring.r2dbc.url=" + db.r2dbcUrl(),
-                    "--spring.r2dbc.username=" + db.user(),
-                    "--spring.r2dbc.password=" + db.password(),
-                    "--spring.data.redis.url=" + LocalServices.redisUri(),
-                    "--spring.kafka.bootstrap-servers=" + LocalServices.kafkaBootstrap(),
-                    "--server.port=0",
+            app = RetrainerApps.start(db,
                     "--logging.loki.env=ci-test",
                     "--logging.loki.batch-timeout-ms=200",
                     "--retrainer.sweep-interval=1s",

@@ -29,7 +29,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -61,13 +60,7 @@ class RetrainEndToEndTest {
                 // Only the Kafka message can explain a swap within the test's seconds.
                 "GATEWAY_MODEL_CACHE_VERSION_CHECK_INTERVAL", "10m",
                 "GATEWAY_RENTALS_STARTUP_RETRY", "500ms"));
-        retrainer = new SpringApplicationBuilder(RetrainerApplication.class).run(
-                "--spring.r2dbc.url=" + db.r2dbcUrl(),
-                "--spring.r2dbc.username=" + db.user(),
-                "--spring.r2dbc.password=" + db.password(),
-                "--spring.data.redis.url=" + LocalServices.redisUri(),
-                "--spring.kafka.bootstrap-servers=" + LocalServices.kafkaBootstrap(),
-                "--server.port=0",
+        retrainer = RetrainerApps.start(db,
                 "--retrainer.sweep-interval=2s",
                 "--retrainer.outbox-interval=500ms",
                 "--logging.level.retrain=debug"); // checks that find too few actuals log at debug

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiPredicate;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -90,5 +93,60 @@ public final class GrafanaDashboards {
             }
         }
         return queried;
+    }
+
+    /** Reads the app's {@code /actuator/prometheus} now. */
+    @FunctionalInterface
+    public interface Scrape {
+        Exposition get() throws Exception;
+    }
+
+    /**
+     * Every metric the dashboards query is exposed by the app after it was used: scrapes until none is missing
+     * (at most 10 s: some meters register on the first GC notification), then fails, listing where each missing
+     * metric is queried, on a family exposed under another sample name (wrong suffix) or one not exposed at all
+     * (a meter registered lazily, or a misspelt name). Prints which were absent at start-up.
+     *
+     * @param app what is scraped ("gateway", "retrainer")
+     * @param use what was done to the app between {@code atStartUp} and now, for the messages
+     */
+    public static void assertQueriedMetricsExposed(String app, String use, Map<String, Set<String>> queried,
+            Exposition atStartUp, Scrape scrape) throws Exception {
+        Exposition afterUse = scrape.get();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!afterUse.missing(queried.keySet()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            afterUse = scrape.get();
+        }
+        Set<String> lazyButCreatedByUse = new TreeSet<>(atStartUp.missing(queried.keySet()));
+        Set<String> stillAbsent = afterUse.missing(queried.keySet());
+        lazyButCreatedByUse.removeAll(stillAbsent);
+        System.out.println("[" + app + " dashboards] " + queried.size() + " metrics queried; absent at start-up and"
+                + " registered by " + use + " (lazily registered): " + lazyButCreatedByUse
+                + "; absent even after it: " + stillAbsent);
+
+        Set<String> wrongSuffix = new TreeSet<>();
+        Set<String> lazilyRegistered = new TreeSet<>();
+        for (String name : stillAbsent) {
+            (afterUse.hasFamilyOf(name) ? wrongSuffix : lazilyRegistered).add(name);
+        }
+        Set<String> familySamples = afterUse.familySamples(wrongSuffix);
+        SoftAssertions.assertSoftly(soft -> {
+            soft.assertThat(wrongSuffix).as("metrics whose family the " + app + " exposes, but not under the queried "
+                    + "sample name (wrong _bucket/_count/_sum/_total/_max suffix, or a histogram without buckets): "
+                    + where(wrongSuffix, queried) + "; the family's exposed samples: " + familySamples).isEmpty();
+            soft.assertThat(lazilyRegistered).as("metrics the dashboards query that the " + app + " does not expose, "
+                    + "even after " + use + ": " + where(lazilyRegistered, queried)
+                    + ".\nUnless the dashboard misspells them, these meters are registered lazily (absent from "
+                    + "/actuator/prometheus until first used): register them eagerly, with each of their label "
+                    + "values, so the dashboards (and rate() alerts) see them from start-up. Also absent at start-up "
+                    + "but created by " + use + ": " + lazyButCreatedByUse).isEmpty();
+        });
+    }
+
+    /** Each name with the panels that query it. */
+    public static String where(Set<String> names, Map<String, Set<String>> queried) {
+        return names.stream().map(n -> n + " (in " + String.join(", ", queried.get(n)) + ")")
+                .collect(Collectors.joining("; ", "[", "]"));
     }
 }
