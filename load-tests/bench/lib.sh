@@ -42,3 +42,39 @@ start_gateway() {
   kill "$GW_PID" 2>/dev/null || true
   return 1
 }
+
+# Builds gateway.jar and load-tests' classes and class path once, unless SKIP_BUILD=1.
+build_once() {
+  if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    say "building (./mvnw -q -DskipTests package -pl load-tests -am)"
+    (cd "$ROOT" && ./mvnw -q -B -DskipTests package -pl load-tests -am)
+  fi
+  [[ -f "$ROOT/load-tests/target/classpath.txt" ]] || { say "no load-tests/target/classpath.txt: build first (unset SKIP_BUILD)"; exit 1; }
+}
+
+# Runs a java main of load-tests with its class path.
+load_tests_java() {
+  java -cp "$ROOT/load-tests/target/classes:$(cat "$ROOT/load-tests/target/classpath.txt")" "$@"
+}
+
+# seed_users COUNT PREFIX: gives users PREFIX1..PREFIXCOUNT a model of their own in $BENCH_DB (SeedUserModels).
+seed_users() {
+  say "seeding $1 users ($2 1..$1) with models of their own"
+  load_tests_java io.mlgateway.loadtests.seed.SeedUserModels "r2dbc:postgresql://127.0.0.1:5432/$BENCH_DB" \
+    inference inference "$1" "$2" 10 2
+}
+
+# probe URL BODY RATE SECONDS USERS [LOG]: FixedRateProbe, open loop, 5 s unrecorded warm-up.
+probe() {
+  load_tests_java -Xmx256m io.mlgateway.loadtests.probe.FixedRateProbe "$1" "$2" "$3" "$4" 5 "$API_KEY" "$5" ${6:+"$6"}
+}
+
+# wrk_summary FILE: "rps p50ms p99ms errors" from a wrk --latency output.
+wrk_summary() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    /Requests\/sec/ { rps = $2 }
+    /Non-2xx/ { err += $NF } /Socket errors/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
+    END { printf "%s %s %s %d\n", rps, p50, p99, err }' "$1"
+}

@@ -1,5 +1,6 @@
--- wrk script: POSTs the JSON file BODY_FILE with the API key; with USERS > 1 it spreads requests over
--- PATH_PREFIX<n>/predict for n in 1..USERS (rentals per-user models), otherwise it posts to the URL's path.
+-- wrk script: POSTs the JSON file BODY_FILE with the API key. With USERS > 1 it spreads requests over
+-- PATH_TEMPLATE with "{user}" replaced by n drawn uniformly at random from 1..USERS (rentals per-user models; each
+-- wrk thread has its own random sequence), otherwise it posts to the URL's path.
 local body_file = os.getenv("BODY_FILE")
 local f = assert(io.open(body_file, "rb"))
 wrk.method = "POST"
@@ -9,12 +10,22 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["x-api-key"] = os.getenv("API_KEY") or "local-dev-key"
 
 local users = tonumber(os.getenv("USERS") or "1")
-local prefix = os.getenv("PATH_PREFIX")
-if users > 1 and prefix then
-  local n = 0
+local template = os.getenv("PATH_TEMPLATE")
+
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + (thread_id or 0))
+end
+
+if users > 1 and template then
   request = function()
-    n = n % users + 1
-    return wrk.format(nil, prefix .. n .. "/predict")
+    local path = template:gsub("{user}", tostring(math.random(users)))
+    return wrk.format(nil, path)
   end
 end
 

@@ -23,37 +23,43 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
     private static final Logger log = LoggerFactory.getLogger(ModelVersionChecker.class);
 
     private final ModelResolver resolver;
+    private final ModelLoader loader;
     private final ModelRegistry registry;
     private final ModelCacheProperties properties;
 
-    public ModelVersionChecker(ModelResolver resolver, ModelRegistry registry, ModelCacheProperties properties) {
+    public ModelVersionChecker(ModelResolver resolver, ModelLoader loader, ModelRegistry registry,
+            ModelCacheProperties properties) {
         this.resolver = resolver;
+        this.loader = loader;
         this.registry = registry;
         this.properties = properties;
     }
 
-    /** One comparison pass; emits how many users were evicted. */
+    /** One comparison pass; emits how many users (the base counting as one) were swapped. */
     public Mono<Integer> checkOnce() {
-        Map<String, LoadedModel> cached = resolver.cachedModels();
-        if (cached.isEmpty()) {
+        Map<String, ServedModel> cached = resolver.cachedModels();
+        ServedModel base = loader.loadedBase();
+        if (cached.isEmpty() && base == null) {
             return Mono.just(0);
         }
         Set<String> users = new HashSet<>(cached.keySet());
         users.add(ModelRegistry.BASE_USER);
         return registry.headVersions(users).map(heads -> {
-            int evicted = 0;
-            for (Map.Entry<String, LoadedModel> entry : cached.entrySet()) {
-                String user = entry.getKey();
-                LoadedModel model = entry.getValue();
-                boolean servedBase = model.isBase() && !ModelRegistry.BASE_USER.equals(user);
-                Long head = heads.get(servedBase ? ModelRegistry.BASE_USER : user);
-                boolean ownModelAppeared = servedBase && heads.containsKey(user);
-                if (ownModelAppeared || (head != null && head != model.version())) {
-                    resolver.swap(user, heads.get(user), "version-check");
-                    evicted++;
+            int swapped = 0;
+            Long baseHead = heads.get(ModelRegistry.BASE_USER);
+            if (base != null && baseHead != null && baseHead != base.version()) {
+                resolver.swap(ModelRegistry.BASE_USER, baseHead, "version-check");
+                swapped++;
+            }
+            for (Map.Entry<String, ServedModel> entry : cached.entrySet()) {
+                Long head = heads.get(entry.getKey());
+                // A user served the base whose own model appeared, or a user whose own model moved on.
+                if (head != null && head != entry.getValue().version()) {
+                    resolver.swap(entry.getKey(), head, "version-check");
+                    swapped++;
                 }
             }
-            return evicted;
+            return swapped;
         });
     }
 
@@ -64,7 +70,7 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
                 .concatMap(tick -> checkOnce()
                         .doOnNext(n -> {
                             if (n > 0) {
-                                log.info("version check evicted {} stale models", n);
+                                log.info("version check swapped {} stale models", n);
                             }
                         })
                         .onErrorResume(e -> {

@@ -30,9 +30,8 @@ public final class BaseModelCommand {
     public static int run(String[] args) {
         try (ConfigurableApplicationContext context = new SpringApplicationBuilder(CommandConfiguration.class)
                 .web(WebApplicationType.NONE).bannerMode(Banner.Mode.OFF).run(args)) {
-            RentalsReadiness readiness = new RentalsReadiness(context.getBean(DatabaseProperties.class),
-                    context.getBean(ModelRegistry.class), context.getBean(RentalsProperties.class));
-            readiness.prepare().block(Duration.ofMinutes(5));
+            RentalsReadiness.prepareStore(context.getBean(DatabaseProperties.class), context.getBean(ModelRegistry.class))
+                    .block(Duration.ofMinutes(5));
             return 0;
         } catch (RuntimeException e) {
             System.err.println("bootstrap-base-model failed: " + e.getMessage());
@@ -41,8 +40,7 @@ public final class BaseModelCommand {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @EnableConfigurationProperties({DatabaseProperties.class, RedisProperties.class, ModelCacheProperties.class,
-            RentalsProperties.class})
+    @EnableConfigurationProperties({DatabaseProperties.class, RedisProperties.class, ModelCacheProperties.class})
     @Import(StorageConfiguration.class)
     static class CommandConfiguration {
     }

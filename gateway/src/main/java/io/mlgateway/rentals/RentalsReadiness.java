@@ -1,13 +1,20 @@
 package io.mlgateway.rentals;
 
 import io.mlgateway.api.UnavailableException;
+import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.schema.SchemaMigrations;
-import io.mlgateway.core.training.BaseModelBootstrap;
 import io.mlgateway.core.storage.DatabaseProperties;
+import io.mlgateway.core.training.BaseModelBootstrap;
+import io.mlgateway.modelstore.ModelCacheProperties;
+import io.mlgateway.modelstore.ModelLoader;
+import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.RecentUsers;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -15,28 +22,58 @@ import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
 
 /**
- * Brings the rentals store up in the background: applies the schema migrations (the gateway owns them) and
- * bootstraps the base model if the registry has none, retrying until PostgreSQL answers. Until then rentals
- * requests get 503 + Retry-After while regno is served as usual.
+ * Brings rentals up in the background, in order:
+ * <ol>
+ *   <li>the schema migrations (the gateway owns them) and the base model, bootstrapped if the registry has none,
+ *       retried until PostgreSQL answers;</li>
+ *   <li>the base model loaded into memory: from here on rentals can score ({@link #canScore()});</li>
+ *   <li>the warm-up: the models of the users the fleet served recently ({@link RecentUsers}), loaded in few
+ *       registry queries, for at most {@code gateway.model-cache.warm-up.timeout};</li>
+ * </ol>
+ * then the instance is ready ({@link #isReady()}, the {@code rentals} member of the readiness health group), so a
+ * load balancer sends it traffic only once it can answer that traffic from memory. Until step 2, rentals requests
+ * get 503 + Retry-After while regno is served as usual.
  */
 @Component
 public class RentalsReadiness extends SubscriptionLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(RentalsReadiness.class);
 
+    /** Where start-up stands. */
+    public enum Phase { STARTING, WARMING, READY }
+
+    /** What the warm-up did. */
+    public record WarmUp(int recentUsers, long loaded, long millis, boolean timedOut) {
+    }
+
     private final DatabaseProperties database;
     private final ModelRegistry registry;
     private final RentalsProperties properties;
-    private volatile boolean ready;
+    private final ModelLoader loader;
+    private final ModelResolver resolver;
+    private final RecentUsers recentUsers;
+    private final Duration warmUpTimeout;
+    private volatile Phase phase = Phase.STARTING;
+    private volatile WarmUp warmUp;
 
-    public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, RentalsProperties properties) {
+    public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, RentalsProperties properties,
+            ModelLoader loader, ModelResolver resolver, RecentUsers recentUsers, ModelCacheProperties cache) {
         this.database = database;
         this.registry = registry;
         this.properties = properties;
+        this.loader = loader;
+        this.resolver = resolver;
+        this.recentUsers = recentUsers;
+        this.warmUpTimeout = cache.warmUp().timeout();
     }
 
-    /** Migrations then the base model; runs once per attempt, fine to repeat (both are idempotent). */
+    /** The store prepared ({@link #prepareStore}) and the base model loaded; fine to repeat. */
     public Mono<Void> prepare() {
+        return prepareStore(database, registry).then(loader.refreshBase()).then();
+    }
+
+    /** The schema migrated and the base model stored, trained first if the registry has none; idempotent. */
+    public static Mono<Void> prepareStore(DatabaseProperties database, ModelRegistry registry) {
         return Mono.fromCallable(() -> SchemaMigrations.migrate(SchemaMigrations.jdbcUrlOf(database.url()),
                         database.username(), database.password()))
                 .subscribeOn(Schedulers.boundedElastic())
@@ -47,25 +84,72 @@ public class RentalsReadiness extends SubscriptionLifecycle {
                 .then();
     }
 
+    /** Loads the recently active users' models, within the timeout; never fails. */
+    Mono<WarmUp> warmUp() {
+        long started = System.nanoTime();
+        return recentUsers.read()
+                .onErrorResume(e -> {
+                    log.warn("recent users unavailable, starting without warm-up: {}", e.toString());
+                    return Mono.just(List.of());
+                })
+                .flatMap(users -> resolver.preload(users)
+                        .map(loaded -> new WarmUp(users.size(), loaded, millisSince(started), false))
+                        .timeout(warmUpTimeout, Mono.fromSupplier(() ->
+                                new WarmUp(users.size(), resolver.cachedModels().size(), millisSince(started), true)))
+                        .onErrorResume(e -> !(e instanceof TimeoutException), e -> {
+                            log.warn("warm-up failed after {} ms: {}", millisSince(started), e.toString());
+                            return Mono.just(new WarmUp(users.size(), 0, millisSince(started), false));
+                        }));
+    }
+
     @Override
     protected Disposable subscribe() {
         return prepare()
                 .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, properties.startupRetry())
                         .doBeforeRetry(s -> log.warn("rentals store not ready, retrying in {}: {}",
                                 properties.startupRetry(), s.failure().toString())))
-                .subscribe(done -> { }, e -> log.error("rentals start-up gave up", e), () -> {
-                    ready = true;
-                    log.info("rentals store ready");
-                });
+                .then(Mono.fromRunnable(() -> {
+                    phase = Phase.WARMING;
+                    log.info("rentals store ready: base model version {} loaded", loader.loadedBase().version());
+                }))
+                .then(warmUp())
+                .subscribe(done -> {
+                    warmUp = done;
+                    phase = Phase.READY;
+                    log.atInfo().addKeyValue("event", "rentals.ready").addKeyValue("recent_users", done.recentUsers())
+                            .addKeyValue("loaded", done.loaded()).addKeyValue("warm_up_ms", done.millis())
+                            .addKeyValue("timed_out", done.timedOut())
+                            .log("rentals ready: warmed {} of {} recent users in {} ms{}", done.loaded(),
+                                    done.recentUsers(), done.millis(), done.timedOut() ? " (timed out)" : "");
+                }, e -> log.error("rentals start-up gave up", e));
     }
 
+    public Phase phase() {
+        return phase;
+    }
+
+    /** What the warm-up did, once it is over; null before. */
+    public WarmUp lastWarmUp() {
+        return warmUp;
+    }
+
+    /** Rentals can score: the store is up and the base model is in memory. */
+    public boolean canScore() {
+        return phase != Phase.STARTING;
+    }
+
+    /** Started and warmed up: what readiness reports. */
     public boolean isReady() {
-        return ready;
+        return phase == Phase.READY;
     }
 
-    /** Completes at once when ready, errors with a 503-mapped failure otherwise. */
+    /** Completes at once when rentals can score, errors with a 503-mapped failure otherwise. */
     public Mono<Void> requireReady() {
-        return ready ? Mono.empty()
+        return canScore() ? Mono.empty()
                 : Mono.error(new UnavailableException("rentals store not ready (database unreachable or migrating)"));
+    }
+
+    private static long millisSince(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
     }
 }

@@ -1,19 +1,18 @@
 package io.mlgateway.rentals;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.modelstore.LoadedModel;
 import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.ServedModel;
 import io.mlgateway.scoring.MicroBatcher;
 import io.mlgateway.scoring.ScoringExecutor;
-import java.util.ArrayList;
 import java.util.List;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 
 /**
- * Scores rows with the user's current booster on the scoring pool, holding the booster until the native call has
- * returned. Single rows are micro-batched per booster: concurrent requests of one user (or of all users served
- * the shared base model) go into one native call.
+ * Scores rows with the user's current model on the scoring pool. Models are evaluated in Java (no native call), so
+ * rows of different users can share one trip to the pool: every single-row request joins one micro-batching lane,
+ * and a batch scores each row with its own user's model. Under load that turns a thread hand-off per request into
+ * one per batch, whatever the number of users.
  */
 @Component
 public class RentalsScorer {
@@ -23,7 +22,7 @@ public class RentalsScorer {
     private final ModelResolver resolver;
     private final ScoringExecutor executor;
     private final RentalsReadiness readiness;
-    private final MicroBatcher<LoadedModel, float[], Float> batcher;
+    private final MicroBatcher<String, Row, Float> batcher;
 
     public RentalsScorer(ModelResolver resolver, ScoringExecutor executor, RentalsReadiness readiness) {
         this.resolver = resolver;
@@ -32,43 +31,41 @@ public class RentalsScorer {
         this.batcher = executor.batcher(MODEL, RentalsScorer::predict);
     }
 
-    private static List<Float> predict(LoadedModel model, List<float[]> rows) {
-        float[] predictions = model.predict(flatten(rows), rows.size());
-        List<Float> out = new ArrayList<>(predictions.length);
-        for (float p : predictions) {
-            out.add(p);
-        }
-        return out;
+    /** One row and the model it is scored with. */
+    record Row(ServedModel model, float[] features) {
     }
 
-    private static float[] flatten(List<float[]> rows) {
-        float[] flat = new float[rows.size() * RentalFeatures.COUNT];
-        for (int i = 0; i < rows.size(); i++) {
-            System.arraycopy(rows.get(i), 0, flat, i * RentalFeatures.COUNT, RentalFeatures.COUNT);
+    private static List<Float> predict(String lane, List<Row> rows) {
+        Float[] out = new Float[rows.size()];
+        for (int i = 0; i < out.length; i++) {
+            Row row = rows.get(i);
+            out[i] = row.model().predict(row.features(), 0);
         }
-        return flat;
+        return List.of(out);
     }
 
-    /** The prediction for one row, scored in whatever batch of its booster it joins. */
+    /** The prediction for one row, scored in whatever batch it joins. */
     public Mono<Scored> scoreOne(String userId, float[] row) {
-        // The batcher releases the hold once the row's batch is over, even if the request is cancelled meanwhile.
-        return readiness.requireReady().then(resolver.resolve(userId)).flatMap(model ->
-                batcher.submit(model, row, model::release)
-                        .map(p -> new Scored(model.version(), model.isBase(), new float[] {p})));
+        ServedModel cached = resolver.cached(userId);
+        Mono<ServedModel> model = cached != null ? Mono.just(cached)
+                : readiness.requireReady().then(resolver.resolve(userId));
+        return model.flatMap(m -> batcher.submit(MODEL, new Row(m, row))
+                .map(p -> new Scored(m.version(), m.base(), new float[] {p})));
     }
 
-    /** Predictions for each row (model order) plus the model version that made them, in one native call. */
+    /** Predictions for each row (model order) plus the model version that made them, in one task. */
     public Mono<Scored> score(String userId, List<float[]> rows) {
-        float[] flat = flatten(rows);
-        return readiness.requireReady().then(Mono.usingWhen(
-                resolver.resolve(userId),
-                model -> executor.submit(MODEL, () -> new Scored(model.version(), model.isBase(),
-                        model.predict(flat, rows.size()))),
-                model -> Mono.fromRunnable(model::release)));
+        return readiness.requireReady().then(resolver.resolve(userId)).flatMap(model ->
+                executor.submit(MODEL, () -> {
+                    float[] predictions = new float[rows.size()];
+                    for (int i = 0; i < predictions.length; i++) {
+                        predictions[i] = model.predict(rows.get(i), 0);
+                    }
+                    return new Scored(model.version(), model.base(), predictions);
+                }));
     }
 
     /** @param predictions one per row, in order */
     public record Scored(long modelVersion, boolean base, float[] predictions) {
     }
-
 }

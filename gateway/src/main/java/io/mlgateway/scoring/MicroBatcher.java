@@ -9,31 +9,28 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /**
- * Adaptive micro-batching: concurrent single-row requests for one model are gathered into one native call.
- * A native call has a large fixed cost (XGBoost: ~80 µs for one row, ~3 µs per row in a batch of 64), so under
- * load one call per request would waste most of the machine.
+ * Adaptive micro-batching: concurrent single-row requests are gathered into one scoring call. What a batch saves
+ * is the fixed cost per call: a native call (CatBoost's for regno), and for every model the hand-off from a Netty
+ * event loop to a scoring thread, which wakes that thread. Under load one call per request would spend much of the
+ * machine on those.
  *
- * <p>Each key (a model instance: the regno model, or one user's booster) has a lane of waiting rows:
+ * <p>Each key (the regno model; for rentals, one lane for all users, whose Java models score any mix of rows) has
+ * a lane of waiting rows:
  * <ul>
  *   <li>a row that finds its lane idle is dispatched at once: no added latency when the scorer is idle;</li>
  *   <li>while a batch of the lane is scoring, rows wait; they go as soon as that batch finishes, or when
  *       {@code maxBatchSize} rows wait, or when the oldest has waited {@code maxWait} (then another scoring thread
- *       takes them). Batches therefore grow by themselves to what arrives during one native call.</li>
+ *       takes them). Batches therefore grow by themselves to what arrives during one scoring call.</li>
  * </ul>
  * A batch takes its rows when it starts on a scoring thread, not when it is queued, so rows arriving meanwhile
  * join it. Results go back to each request in order. If a batch call fails, each of its rows is scored alone,
  * so one bad row never fails its neighbours. Waiting rows count against the executor's bounded queue (503 past it).
- *
- * <p>{@code onDone} (optional, per row) runs exactly once, after the row can no longer be used by a batch: that is
- * where a caller releases its hold on the model, so a request that is cancelled mid-batch cannot free a booster
- * that the batch is still scoring with.
  */
 public final class MicroBatcher<K, I, O> {
 
@@ -67,7 +64,7 @@ public final class MicroBatcher<K, I, O> {
         // One model may keep every scoring thread busy (regno has a single model), but not more.
         this.maxConcurrentBatches = executor.threads();
         this.batchSizes = DistributionSummary.builder("gateway.scoring.batch.size")
-                .description("rows per native scoring call").tag("model", model)
+                .description("rows per scoring call").tag("model", model)
                 .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256).register(registry);
         this.isolatedRows = Counter.builder("gateway.scoring.isolated.rows")
                 .description("rows scored alone because the batch they were in failed").tag("model", model)
@@ -76,18 +73,12 @@ public final class MicroBatcher<K, I, O> {
 
     /** Scores one row with {@code key} as part of whatever batch it joins. */
     public Mono<O> submit(K key, I input) {
-        return submit(key, input, null);
-    }
-
-    /** As {@link #submit(Object, Object)}; {@code onDone} runs exactly once, once no batch can use the row. */
-    public Mono<O> submit(K key, I input, Runnable onDone) {
         return Mono.create(sink -> {
             if (!executor.tryReserve()) {
-                runQuietly(onDone);
                 sink.error(executor.overloaded(model));
                 return;
             }
-            Item<I, O> item = new Item<>(input, sink, onDone, System.nanoTime());
+            Item<I, O> item = new Item<>(input, sink, System.nanoTime());
             sink.onCancel(item::cancel);
             lane(key).add(item);
         });
@@ -101,16 +92,6 @@ public final class MicroBatcher<K, I, O> {
     /** Lanes with rows waiting or scoring (idle lanes are dropped). */
     int activeLanes() {
         return lanes.size();
-    }
-
-    private static void runQuietly(Runnable onDone) {
-        if (onDone != null) {
-            try {
-                onDone.run();
-            } catch (RuntimeException e) {
-                log.warn("row completion hook failed", e);
-            }
-        }
     }
 
     /**
@@ -205,9 +186,6 @@ public final class MicroBatcher<K, I, O> {
                 }
             }
             executor.release(batch.size() + (cancelled == null ? 0 : cancelled.size()));
-            if (cancelled != null) {
-                cancelled.forEach(Item::done);
-            }
             try {
                 if (!batch.isEmpty()) {
                     score(batch);
@@ -251,9 +229,7 @@ public final class MicroBatcher<K, I, O> {
             } catch (Throwable e) {
                 outputs = null;
                 if (batch.size() == 1) {
-                    Item<I, O> only = batch.get(0);
-                    only.fail(e);
-                    only.done();
+                    batch.get(0).fail(e);
                     return;
                 }
                 log.debug("{} batch of {} rows failed ({}); scoring its rows one by one", model, batch.size(), e.toString());
@@ -268,19 +244,15 @@ public final class MicroBatcher<K, I, O> {
             meters.latency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             batchSizes.record(batch.size());
             for (int i = 0; i < batch.size(); i++) {
-                Item<I, O> item = batch.get(i);
-                item.done();
-                item.succeed(outputs.get(i));
+                batch.get(i).succeed(outputs.get(i));
             }
         }
 
         private void scoreAlone(Item<I, O> item) {
             try {
                 List<O> output = function.score(key, List.of(item.input));
-                item.done();
                 item.succeed(output.get(0));
             } catch (Throwable e) {
-                item.done();
                 item.fail(e);
             }
         }
@@ -291,14 +263,11 @@ public final class MicroBatcher<K, I, O> {
         final I input;
         final MonoSink<O> sink;
         final long enqueued;
-        private final Runnable onDone;
-        private final AtomicBoolean finished = new AtomicBoolean();
         volatile boolean cancelled;
 
-        Item(I input, MonoSink<O> sink, Runnable onDone, long enqueued) {
+        Item(I input, MonoSink<O> sink, long enqueued) {
             this.input = input;
             this.sink = sink;
-            this.onDone = onDone;
             this.enqueued = enqueued;
         }
 
@@ -306,19 +275,11 @@ public final class MicroBatcher<K, I, O> {
             cancelled = true;
         }
 
-        /** The row's batch is over: release what the caller held for it (once), before answering. */
-        void done() {
-            if (finished.compareAndSet(false, true)) {
-                runQuietly(onDone);
-            }
-        }
-
         void succeed(O output) {
             sink.success(output);
         }
 
         void fail(Throwable e) {
-            done();
             sink.error(e);
         }
     }

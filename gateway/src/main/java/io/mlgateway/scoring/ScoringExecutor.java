@@ -20,7 +20,7 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Runs CPU-heavy native scoring off the Netty event loops, on a fixed pool sized to the cores. What may wait for
+ * Runs CPU-bound scoring off the Netty event loops, on a fixed pool sized to the cores. What may wait for
  * it is bounded in rows ({@code gateway.scoring.queue-capacity}, across all models): past that, work is refused
  * at once ({@link ScoringOverloadedException}, answered 503 + Retry-After) instead of letting memory and latency
  * grow without bound. Single rows reach it through a {@link MicroBatcher}; whole batches through {@link #submit}.
@@ -165,7 +165,7 @@ public class ScoringExecutor implements DisposableBean {
 
     private ModelMeters metersFor(String model) {
         return new ModelMeters(
-                Timer.builder("gateway.scoring.latency").description("time inside one native scoring call")
+                Timer.builder("gateway.scoring.latency").description("time inside one scoring call")
                         .tag("model", model).publishPercentileHistogram().register(meters),
                 Timer.builder("gateway.scoring.queue.wait").description("time a row waited before its scoring call")
                         .tag("model", model).publishPercentileHistogram().register(meters),

@@ -8,12 +8,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * Sizing of the scoring pool and of micro-batching.
  *
- * @param threads           scoring threads; 0 means one per available core (native scoring is CPU-bound, more
+ * @param threads           scoring threads; 0 means one per available core (scoring is CPU-bound, more
  *                          threads than cores only adds context switches)
  * @param queueCapacity     rows waiting to be scored, across all models; beyond it requests are shed with 503.
  *                          At least 1: every row waits in the queue, however briefly, before its batch takes it
  * @param retryAfterSeconds value of the Retry-After header on 503
- * @param batching          how concurrent single-row requests are gathered into one native call
+ * @param batching          how concurrent single-row requests are gathered into one scoring call
  */
 @ConfigurationProperties("gateway.scoring")
 public record ScoringProperties(int threads, int queueCapacity, long retryAfterSeconds, @DefaultValue Batching batching) {
@@ -44,7 +44,7 @@ public record ScoringProperties(int threads, int queueCapacity, long retryAfterS
     }
 
     /**
-     * @param maxBatchSize most rows in one native call (1 turns batching off: every row is its own call)
+     * @param maxBatchSize most rows in one scoring call (1 turns batching off: every row is its own call)
      * @param maxWait      longest a row waits for companions while its model is already scoring a batch; a row
      *                     that finds its model idle never waits
      */

@@ -6,25 +6,23 @@ import static io.mlgateway.rentals.RentalsTestSupport.body;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mlgateway.GatewayApplication;
-import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.NewModel;
 import io.mlgateway.core.modelstore.RedisModelCache;
 import io.mlgateway.core.notify.ModelRetrainedMessage;
 import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.TestModels;
 import io.mlgateway.core.training.BikeSharingData;
-import io.mlgateway.core.training.BoosterTrainer;
-import io.mlgateway.core.training.TrainingSet;
-import io.mlgateway.modelstore.LoadedModel;
+import io.mlgateway.modelstore.ModelLoader;
 import io.mlgateway.modelstore.ModelResolver;
 import io.mlgateway.modelstore.ModelSwapListener;
+import io.mlgateway.modelstore.ServedModel;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import ml.dmlc.xgboost4j.java.Booster;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -43,7 +41,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
  * Two gateway instances serve a user; a retrain is announced on Kafka (as the retrainer does: store, DEL the
  * Redis key, publish); both switch to the new version without a restart. The periodic version check is set to
  * ten minutes so that only the Kafka message can explain the switch. A second retrain shows the swap of a user
- * being served: the new version is loaded before any request asks for it, and the old booster is freed.
+ * being served: the new version is loaded before any request asks for it, built on the same in-memory base.
  */
 class HotSwapTest {
 
@@ -100,10 +98,7 @@ class HotSwapTest {
         assertThat(servedVersion(second, user, hours.get(0))).isEqualTo(base.version());
 
         // The retrainer's sequence: store the new version, delete the Redis key, announce on Kafka.
-        Booster start = ModelFormat.deserialize(base.format(), base.bytes());
-        Booster next = BoosterTrainer.continueFrom(start, TrainingSet.of(hours.subList(0, 50)), 2);
-        ModelRecord stored = retrain(registry, user, base.version(), null, next);
-        start.dispose();
+        ModelRecord stored = retrain(user, TestModels.continued(user, base, null, hours.subList(0, 50), 2), null);
 
         await("first instance serves the new version", Duration.ofSeconds(15),
                 () -> servedVersion(first, user, hours.get(1)) == stored.version());
@@ -111,34 +106,29 @@ class HotSwapTest {
                 () -> servedVersion(second, user, hours.get(1)) == stored.version());
 
         // A second retrain of a user each instance serves: the new version is loaded in the background, with no
-        // request asking for it, and replaces the old one, whose booster is then freed (nothing holds it).
-        LoadedModel firstOwn = first.getBean(ModelResolver.class).cachedModels().get(user);
-        LoadedModel secondOwn = second.getBean(ModelResolver.class).cachedModels().get(user);
-        assertThat(firstOwn.version()).isEqualTo(stored.version());
-        Booster after = BoosterTrainer.continueFrom(next, TrainingSet.of(hours.subList(50, 100)), 2);
-        ModelRecord again = retrain(registry, user, stored.version(), stored.version(), after);
-        next.dispose();
-        after.dispose();
+        // request asking for it, and replaces the old one; it scores on top of the base model already in memory.
+        assertThat(first.getBean(ModelResolver.class).cachedModels().get(user).version()).isEqualTo(stored.version());
+        ModelRecord again = retrain(user, TestModels.continued(user, base, stored, hours.subList(50, 100), 2),
+                stored.version());
         for (ConfigurableApplicationContext instance : List.of(first, second)) {
             await("new version in memory before any request", Duration.ofSeconds(15), () -> {
-                LoadedModel cached = instance.getBean(ModelResolver.class).cachedModels().get(user);
+                ServedModel cached = instance.getBean(ModelResolver.class).cachedModels().get(user);
                 return cached != null && cached.version() == again.version();
             });
+            ServedModel swapped = instance.getBean(ModelResolver.class).cachedModels().get(user);
+            assertThat(swapped.scoring().base()).isSameAs(instance.getBean(ModelLoader.class).loadedBase().scoring());
+            assertThat(swapped.scoring().ownTrees().trees()).isEqualTo(4);
         }
-        assertThat(firstOwn.isDisposed()).isTrue();
-        assertThat(secondOwn.isDisposed()).isTrue();
         assertThat(servedVersion(first, user, hours.get(2))).isEqualTo(again.version());
         assertThat(servedVersion(second, user, hours.get(2))).isEqualTo(again.version());
     }
 
     /**
-     * Stores {@code booster} as the user's new version (the head must still be {@code head}), deletes its Redis key
+     * Stores {@code model} as the user's new version (the head must still be {@code head}), deletes its Redis key
      * and announces it on Kafka.
      */
-    private static ModelRecord retrain(ModelRegistry registry, String user, long parent, Long head, Booster booster)
-            throws Exception {
-        ModelRecord stored = registry.store(new NewModel(user, parent, ModelFormat.XGBOOST_UBJ,
-                ModelFormat.serialize(booster), BoosterTrainer.trees(booster), "{}"), head).block();
+    private static ModelRecord retrain(String user, NewModel model, Long head) throws Exception {
+        ModelRecord stored = first.getBean(ModelRegistry.class).store(model, head).block();
         first.getBean(RedisModelCache.class).evict(user).block(Duration.ofSeconds(5));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, LocalServices.kafkaBootstrap(),

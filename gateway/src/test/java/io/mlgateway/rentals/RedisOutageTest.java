@@ -4,20 +4,16 @@ import static io.mlgateway.rentals.RentalsTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.NewModel;
 import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.TestModels;
 import io.mlgateway.core.testing.TcpProxy;
 import io.mlgateway.core.training.BikeSharingData;
-import io.mlgateway.core.training.BoosterTrainer;
-import io.mlgateway.core.training.TrainingSet;
 import io.mlgateway.modelstore.ModelResolver;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import ml.dmlc.xgboost4j.java.Booster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -65,12 +61,8 @@ class RedisOutageTest {
         List<BikeSharingData.Hour> hours = BikeSharingData.load();
         ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
         String user = "redis-down-" + UUID.randomUUID().toString().substring(0, 8);
-        Booster start = ModelFormat.deserialize(base.format(), base.bytes());
-        Booster own = BoosterTrainer.continueFrom(start, TrainingSet.of(hours.subList(0, 50)), 2);
-        ModelRecord stored = registry.store(new NewModel(user, base.version(), ModelFormat.XGBOOST_UBJ,
-                ModelFormat.serialize(own), BoosterTrainer.trees(own), "{}"), null).block();
-        start.dispose();
-        own.dispose();
+        ModelRecord stored = registry.store(TestModels.continued(user, base, null, hours.subList(0, 50), 2), null)
+                .block();
 
         redisProxy.cut();
         for (int i = 0; i < 20; i++) {

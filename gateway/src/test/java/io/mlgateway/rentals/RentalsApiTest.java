@@ -8,19 +8,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.NewModel;
 import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.TestModels;
 import io.mlgateway.core.training.BikeSharingData;
 import io.mlgateway.core.training.BoosterTrainer;
-import io.mlgateway.core.training.TrainingSet;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import ml.dmlc.xgboost4j.java.Booster;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,15 +70,6 @@ class RentalsApiTest {
         return JSON.readTree(bytes);
     }
 
-    private static float xgboost(ModelRecord record, float[] row) {
-        Booster booster = ModelFormat.deserialize(record.format(), record.bytes());
-        try {
-            return BoosterTrainer.predict(booster, row, 1)[0];
-        } finally {
-            booster.dispose();
-        }
-    }
-
     @Test
     void userWithoutAModelIsServedTheBaseModelAndEveryPredictionIsLogged() throws Exception {
         String user = "fresh-" + UUID.randomUUID().toString().substring(0, 8);
@@ -91,7 +79,8 @@ class RentalsApiTest {
         ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
         assertThat(answer.get("user_id").stringValue()).isEqualTo(user);
         assertThat(answer.get("model_version").longValue()).isEqualTo(base.version());
-        assertThat((float) answer.get("prediction").doubleValue()).isEqualTo(xgboost(base, hour.features()));
+        assertThat((float) answer.get("prediction").doubleValue())
+                .isEqualTo(TestModels.predict(base, base, hour.features()));
         String requestId = answer.get("request_id").stringValue();
         assertThat(UUID.fromString(requestId).version()).isEqualTo(7); // time-ordered: see RequestIds
 
@@ -157,17 +146,14 @@ class RentalsApiTest {
     void userWithItsOwnModelIsServedItAndRedisHoldsIt() throws Exception {
         String user = "own-" + UUID.randomUUID().toString().substring(0, 8);
         ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
-        Booster baseBooster = ModelFormat.deserialize(base.format(), base.bytes());
-        Booster own = BoosterTrainer.continueFrom(baseBooster, TrainingSet.of(hours.subList(9000, 9050)), 3);
-        ModelRecord stored = registry.store(new NewModel(user, base.version(), ModelFormat.XGBOOST_UBJ,
-                ModelFormat.serialize(own), BoosterTrainer.trees(own), "{}"), null).block();
-        baseBooster.dispose();
-        own.dispose();
+        ModelRecord stored = registry.store(TestModels.continued(user, base, null, hours.subList(9000, 9050), 3), null)
+                .block();
 
         BikeSharingData.Hour hour = hours.get(9010);
         JsonNode answer = post("/v1/rentals/" + user + "/predict", JSON.writeValueAsString(body(hour)), HttpStatus.OK);
         assertThat(answer.get("model_version").longValue()).isEqualTo(stored.version());
-        assertThat((float) answer.get("prediction").doubleValue()).isEqualTo(xgboost(stored, hour.features()));
+        assertThat((float) answer.get("prediction").doubleValue())
+                .isEqualTo(TestModels.predict(base, stored, hour.features()));
 
         RedisClient client = RedisClient.create(LocalServices.redisUri());
         try (StatefulRedisConnection<String, String> redis = client.connect()) {
@@ -192,7 +178,8 @@ class RentalsApiTest {
         assertThat(results.size()).isEqualTo(5);
         ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
         for (int i = 0; i < 5; i++) {
-            assertThat((float) results.get(i).get("prediction").doubleValue()).isEqualTo(xgboost(base, hours.get(3000 + i).features()));
+            assertThat((float) results.get(i).get("prediction").doubleValue()).isEqualTo(
+                    TestModels.predict(base, base, hours.get(3000 + i).features()));
         }
 
         ObjectNode missing = body(hours.get(1));

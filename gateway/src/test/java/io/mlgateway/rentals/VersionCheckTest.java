@@ -4,20 +4,16 @@ import static io.mlgateway.rentals.RentalsTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.NewModel;
 import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.TestModels;
 import io.mlgateway.core.training.BikeSharingData;
-import io.mlgateway.core.training.BoosterTrainer;
-import io.mlgateway.core.training.TrainingSet;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import ml.dmlc.xgboost4j.java.Booster;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -63,18 +59,11 @@ class VersionCheckTest {
         ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
         assertThat(RentalsTestSupport.servedVersion(port, user, hours.get(0))).isEqualTo(base.version());
 
-        Booster start = ModelFormat.deserialize(base.format(), base.bytes());
-        Booster next = BoosterTrainer.continueFrom(start, TrainingSet.of(hours.subList(0, 50)), 2);
-        ModelRecord v1 = registry.store(new NewModel(user, base.version(), ModelFormat.XGBOOST_UBJ,
-                ModelFormat.serialize(next), BoosterTrainer.trees(next), "{}"), null).block();
+        ModelRecord v1 = registry.store(TestModels.continued(user, base, null, hours.subList(0, 50), 2), null).block();
         await("own model served after the check", Duration.ofSeconds(10), () -> RentalsTestSupport.servedVersion(port, user, hours.get(1)) == v1.version());
 
-        Booster newer = BoosterTrainer.continueFrom(next, TrainingSet.of(hours.subList(50, 100)), 2);
-        ModelRecord v2 = registry.store(new NewModel(user, v1.version(), ModelFormat.XGBOOST_UBJ,
-                ModelFormat.serialize(newer), BoosterTrainer.trees(newer), "{}"), v1.version()).block();
-        start.dispose();
-        next.dispose();
-        newer.dispose();
+        ModelRecord v2 = registry.store(TestModels.continued(user, base, v1, hours.subList(50, 100), 2), v1.version())
+                .block();
         // Redis still holds v1 (nobody deleted it): the check must not let that stale copy back in.
         await("newer model served after the check", Duration.ofSeconds(10), () -> RentalsTestSupport.servedVersion(port, user, hours.get(2)) == v2.version());
         assertThat(meters.get("gateway.modelstore.swaps").tag("trigger", "version-check").counter().count())

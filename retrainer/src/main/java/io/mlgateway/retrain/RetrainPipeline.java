@@ -1,6 +1,5 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.NewModel;
@@ -78,16 +77,21 @@ public class RetrainPipeline {
                         : Mono.just(rows));
     }
 
-    /** The user's current model, or the base model for a first retrain. */
-    private Mono<ModelRecord> current(String userId) {
+    /** The user's current model (the base model for a first retrain), with the base it is layered on. */
+    private Mono<ModelFitter.Current> current(String userId) {
         return registry.current(userId)
                 .switchIfEmpty(Mono.defer(() -> registry.current(ModelRegistry.BASE_USER)))
-                .switchIfEmpty(Mono.error(() -> new RetrainFailure("no base model in the registry")));
+                .switchIfEmpty(Mono.error(() -> new RetrainFailure("no base model in the registry")))
+                .flatMap(model -> model.baseVersion() == null ? Mono.just(new ModelFitter.Current(model, null))
+                        : registry.version(model.baseVersion())
+                                .switchIfEmpty(Mono.error(() -> new RetrainFailure("base version "
+                                        + model.baseVersion() + " of model " + model.version() + " is missing")))
+                                .map(base -> new ModelFitter.Current(model, base)));
     }
 
     /** 3. Fit (and validate) on the training scheduler, never on an event loop. */
-    private Mono<ModelFitter.Candidate> fit(String userId, ModelRecord current, List<Sample> samples) {
-        boolean rebuild = current.numTrees() + properties.roundsPerUpdate() > properties.maxTrees();
+    private Mono<ModelFitter.Candidate> fit(String userId, ModelFitter.Current current, List<Sample> samples) {
+        boolean rebuild = current.model().numTrees() + properties.roundsPerUpdate() > properties.maxTrees();
         Mono<List<Sample>> window = rebuild
                 ? store.readRecentUsed(userId, properties.rebuildWindow()).collectList()
                 : Mono.just(List.of());
@@ -104,12 +108,13 @@ public class RetrainPipeline {
     }
 
     /** 4. Store: version, head, consumed actuals and the announcement, in one transaction. */
-    private Mono<ModelRecord> store(String userId, ModelRecord current, List<Sample> samples,
+    private Mono<ModelRecord> store(String userId, ModelFitter.Current current, List<Sample> samples,
             ModelFitter.Candidate candidate) {
         long started = System.nanoTime();
-        Long expectedHead = current.isBase() ? null : current.version();
-        NewModel model = new NewModel(userId, current.version(), ModelFormat.XGBOOST_UBJ, candidate.bytes(),
-                candidate.trees(), candidate.metrics());
+        ModelRecord replaced = current.model();
+        Long expectedHead = replaced.isBase() ? null : replaced.version();
+        NewModel model = NewModel.of(userId, replaced.version(), candidate.model(), candidate.baseTrees(),
+                candidate.metrics());
         return store.commit(model, expectedHead, samples.stream().map(Sample::requestId).toList())
                 .doOnNext(stored -> events.store(userId, stored.version(), stored.parentVersion(), millisSince(started)));
     }

@@ -4,19 +4,23 @@ import static io.mlgateway.retrain.RetrainFixtures.props;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.mlgateway.core.modelstore.ModelFormat;
+import io.mlgateway.core.features.RentalFeatures;
 import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.NewModel;
 import io.mlgateway.core.retrain.Sample;
 import io.mlgateway.core.training.BikeSharingData;
 import io.mlgateway.core.training.BoosterTrainer;
-import java.time.OffsetDateTime;
+import io.mlgateway.core.trees.TreeEnsemble;
+import io.mlgateway.core.trees.TreeModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import ml.dmlc.xgboost4j.java.Booster;
 import org.junit.jupiter.api.Test;
 
-/** Model size stays bounded: continue by {@code roundsPerUpdate} trees, or rebuild once that would pass the cap. */
+/**
+ * Continued fits stay layered on the base and carry only their own trees; model size stays bounded: continue by
+ * {@code roundsPerUpdate} trees, or rebuild once that would pass the cap.
+ */
 class ModelFitterTest {
 
     private static final List<BikeSharingData.Hour> HOURS_2012 = BikeSharingData.where(h -> !h.isYear2011());
@@ -30,47 +34,52 @@ class ModelFitterTest {
         return samples;
     }
 
-    private static ModelRecord asCurrent(ModelFitter.Candidate candidate, long version) {
-        return new ModelRecord(version, "alice", version - 1, ModelFormat.XGBOOST_UBJ, candidate.bytes(),
-                candidate.trees(), candidate.metrics(), "active", OffsetDateTime.now());
-    }
-
-    private static int treesIn(byte[] bytes) {
-        Booster booster = ModelFormat.deserialize(ModelFormat.XGBOOST_UBJ, bytes);
-        try {
-            return BoosterTrainer.trees(booster);
-        } finally {
-            booster.dispose();
-        }
+    /** The candidate stored as the user's version {@code version}, and what the next fit starts from. */
+    private static ModelFitter.Current stored(ModelFitter.Candidate candidate, long version, ModelRecord base) {
+        NewModel model = NewModel.of("alice", version - 1, candidate.model(), candidate.baseTrees(), candidate.metrics());
+        ModelRecord record = RetrainFixtures.record(version, version - 1, model);
+        return new ModelFitter.Current(record, record.baseVersion() == null ? null : base);
     }
 
     @Test
-    void aContinuedFitAddsExactlyRoundsPerUpdateTrees() {
+    void aContinuedFitIsLayeredOnTheBaseWithExactlyRoundsPerUpdateTreesOfItsOwn() {
         ModelRecord base = RetrainFixtures.baseRecord();
         assertThat(base.numTrees()).isEqualTo(BoosterTrainer.BASE_ROUNDS);
         ModelFitter fitter = new ModelFitter(props().maxMaeRatio(1.5).build());
 
-        ModelFitter.Candidate candidate = fitter.fit(base, samples(3000, 50), List.of());
+        ModelFitter.Candidate candidate = fitter.fit(new ModelFitter.Current(base, null), samples(3000, 50), List.of());
 
         assertThat(candidate.rebuilt()).isFalse();
+        assertThat(candidate.model().baseVersion()).isEqualTo(base.version());
+        assertThat(candidate.model().trees().trees()).isEqualTo(10);
         assertThat(candidate.trees()).isEqualTo(BoosterTrainer.BASE_ROUNDS + 10);
-        assertThat(treesIn(candidate.bytes())).isEqualTo(candidate.trees());
         assertThat(candidate.samplesUsed()).isEqualTo(40); // 10 of 50 held out
         assertThat(candidate.accepted()).isTrue();
+        assertThat(candidate.maeAfter()).isLessThan(candidate.maeBefore());
         assertThat(candidate.metrics()).contains("\"rebuilt\": false");
+
+        // The next fit continues from it: its own trees grow by 10, the base stays shared.
+        ModelFitter.Candidate second = fitter.fit(stored(candidate, 2, base), samples(3050, 50), List.of());
+        assertThat(second.model().baseVersion()).isEqualTo(base.version());
+        assertThat(second.model().trees().trees()).isEqualTo(20);
+        assertThat(second.model().trees().slice(0, 10)).isEqualTo(candidate.model().trees());
+        assertThat(second.trees()).isEqualTo(BoosterTrainer.BASE_ROUNDS + 20);
     }
 
     @Test
-    void aFitThatWouldPassTheCapRebuildsFromScratch() {
+    void aFitThatWouldPassTheCapRebuildsAStandaloneModelFromScratch() {
         ModelRecord base = RetrainFixtures.baseRecord();
         // 200 + 10 > 205: continuing would pass the cap.
         ModelFitter fitter = new ModelFitter(props().maxTrees(205).build());
 
-        ModelFitter.Candidate candidate = fitter.fit(base, samples(3100, 50), samples(2000, 100));
+        ModelFitter.Candidate candidate = fitter.fit(new ModelFitter.Current(base, null), samples(3100, 50),
+                samples(2000, 100));
 
         assertThat(candidate.rebuilt()).isTrue();
+        assertThat(candidate.model().isLayered()).isFalse();
+        assertThat(candidate.baseTrees()).isZero();
         assertThat(candidate.trees()).isEqualTo(BoosterTrainer.BASE_ROUNDS);
-        assertThat(treesIn(candidate.bytes())).isEqualTo(BoosterTrainer.BASE_ROUNDS);
+        assertThat(candidate.model().trees().trees()).isEqualTo(BoosterTrainer.BASE_ROUNDS);
         assertThat(candidate.metrics()).contains("\"rebuilt\": true");
     }
 
@@ -78,19 +87,30 @@ class ModelFitterTest {
     void repeatedRetrainsNeverExceedTheCap() {
         int cap = 215;
         ModelFitter fitter = new ModelFitter(props().maxTrees(cap).build());
-        ModelRecord current = RetrainFixtures.baseRecord();
+        ModelRecord base = RetrainFixtures.baseRecord();
+        ModelFitter.Current current = new ModelFitter.Current(base, null);
         List<Integer> trees = new ArrayList<>();
         List<Boolean> rebuilt = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             ModelFitter.Candidate next = fitter.fit(current, samples(3200 + 50 * i, 50), samples(2000, 50 * i));
-            assertThat(treesIn(next.bytes())).isEqualTo(next.trees()).isLessThanOrEqualTo(cap);
+            assertThat(next.trees()).isEqualTo(next.baseTrees() + next.model().trees().trees()).isLessThanOrEqualTo(cap);
             trees.add(next.trees());
             rebuilt.add(next.rebuilt());
-            current = asCurrent(next, 10 + i);
+            current = stored(next, 10 + i, base);
         }
-        // 200 → 210 (continued); 210 + 10 > 215 → rebuilt to 200; and so on.
+        // 200 → 210 (continued on the base); 210 + 10 > 215 → rebuilt to 200 standalone; 210 (continued); rebuilt.
         assertThat(trees).containsExactly(210, 200, 210, 200);
         assertThat(rebuilt).containsExactly(false, true, false, true);
+    }
+
+    @Test
+    void aModelNeedsExactlyItsBase() {
+        ModelRecord base = RetrainFixtures.baseRecord();
+        NewModel layered = NewModel.of("alice", base.version(),
+                TreeModel.layered(base.version(), TreeEnsemble.empty(RentalFeatures.COUNT)), base.numTrees(), "{}");
+        ModelRecord record = RetrainFixtures.record(5, base.version(), layered);
+        assertThatThrownBy(() -> new ModelFitter.Current(record, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new ModelFitter.Current(record, base).base()).isSameAs(base);
     }
 
     /** A rebuild makes BASE_ROUNDS trees, so a lower cap could never be kept: refused at start-up. */

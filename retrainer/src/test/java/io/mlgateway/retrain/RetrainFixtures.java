@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.mlgateway.core.actuals.ActualsTable;
 import io.mlgateway.core.inferencelog.PredictionRecord;
 import io.mlgateway.core.inferencelog.PredictionTable;
-import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.NewModel;
@@ -36,7 +35,6 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import ml.dmlc.xgboost4j.java.Booster;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -77,21 +75,20 @@ final class RetrainFixtures {
     static synchronized NewModel baseModel() {
         if (base == null) {
             TrainingSet year2011 = TrainingSet.of(BikeSharingData.where(BikeSharingData.Hour::isYear2011));
-            Booster booster = BoosterTrainer.trainFromScratch(year2011, BoosterTrainer.BASE_ROUNDS);
-            try {
-                base = new NewModel(ModelRegistry.BASE_USER, null, ModelFormat.XGBOOST_UBJ,
-                        ModelFormat.serialize(booster), BoosterTrainer.trees(booster), "{\"rounds\": 200}");
-            } finally {
-                booster.dispose();
-            }
+            base = NewModel.of(ModelRegistry.BASE_USER, null,
+                    BoosterTrainer.fitStandalone(year2011, BoosterTrainer.BASE_ROUNDS), 0, "{\"rounds\": 200}");
         }
         return base;
     }
 
     static ModelRecord baseRecord() {
-        NewModel m = baseModel();
-        return new ModelRecord(1, m.userId(), null, m.format(), m.bytes(), m.numTrees(), m.metrics(), "active",
-                OffsetDateTime.now());
+        return record(1, null, baseModel());
+    }
+
+    /** {@code model} as the registry would return it once stored as {@code version}. */
+    static ModelRecord record(long version, Long parentVersion, NewModel model) {
+        return new ModelRecord(version, model.userId(), parentVersion, model.format(), model.bytes(), model.numTrees(),
+                model.baseVersion(), model.ownTrees(), model.metrics(), "active", OffsetDateTime.now());
     }
 
     /** A fresh migrated schema whose registry holds the base model (as the gateway leaves it at start-up). */
@@ -281,7 +278,7 @@ final class RetrainFixtures {
         }
 
         @Override
-        public Candidate fit(ModelRecord current, List<Sample> fresh,
+        public Candidate fit(Current current, List<Sample> fresh,
                 List<Sample> recentUsed) {
             calls.incrementAndGet();
             recentUsedSizes.add(recentUsed.size());

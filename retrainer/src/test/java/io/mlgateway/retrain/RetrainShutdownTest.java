@@ -93,7 +93,7 @@ class RetrainShutdownTest {
         ModelFitter blockingModelFitter(RetrainProperties properties) {
             return new ModelFitter(properties) {
                 @Override
-                public Candidate fit(ModelRecord current, List<Sample> fresh, List<Sample> recentUsed) {
+                public Candidate fit(Current current, List<Sample> fresh, List<Sample> recentUsed) {
                     entered.countDown();
                     try {
                         release.await(60, TimeUnit.SECONDS);

@@ -1,9 +1,13 @@
 package io.mlgateway.loadtests.probe;
 
 import io.netty.buffer.Unpooled;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
@@ -19,7 +23,10 @@ import reactor.netty.resources.ConnectionProvider;
  * measures from the send (coordinated omission) under-reports the tail when the server stalls.
  *
  * <p>{@code java -cp … io.mlgateway.loadtests.probe.FixedRateProbe URL BODY_FILE [rate=500] [seconds=20]
- * [warmupSeconds=5] [apiKey=local-dev-key]}; prints one line: rate, count, p50/p90/p99/p99.9/max ms, non-2xx.
+ * [warmupSeconds=5] [apiKey=local-dev-key] [users=1] [logFile]}; prints one line: rate, count, p50/p90/p99/p99.9/max
+ * ms, non-2xx. With {@code users > 1}, {@code {user}} in the URL is replaced by a number drawn uniformly from
+ * 1..users for each request. With a log file, every measured request is written to it as a line
+ * {@code dueEpochMillis status latencyMicros} (status -1: no answer, e.g. connection refused).
  */
 public final class FixedRateProbe {
 
@@ -33,6 +40,8 @@ public final class FixedRateProbe {
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
         int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 5;
         String key = args.length > 5 ? args[5] : "local-dev-key";
+        int users = args.length > 6 ? Integer.parseInt(args[6]) : 1;
+        Path logFile = args.length > 7 ? Path.of(args[7]) : null;
 
         ConnectionProvider pool = ConnectionProvider.builder("probe").maxConnections(64)
                 .pendingAcquireMaxCount(100_000).build();
@@ -41,9 +50,11 @@ public final class FixedRateProbe {
         Recorder recorder = new Recorder(TimeUnit.SECONDS.toNanos(10), 3);
         AtomicLong bad = new AtomicLong();
 
-        run(client, url, body, rate, warmup, null, bad);              // JIT and connections, not recorded
+        run(client, url, users, body, rate, warmup, null, bad, null);   // JIT and connections, not recorded
         bad.set(0);
-        run(client, url, body, rate, seconds, recorder, bad);
+        try (BufferedWriter log = logFile == null ? null : Files.newBufferedWriter(logFile)) {
+            run(client, url, users, body, rate, seconds, recorder, bad, log);
+        }
         Histogram h = recorder.getIntervalHistogram();
         System.out.printf("rate %d/s  requests %d  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms  non-2xx %d%n",
                 rate, h.getTotalCount(), ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)),
@@ -51,27 +62,45 @@ public final class FixedRateProbe {
         pool.disposeLater().block();
     }
 
-    private static void run(HttpClient client, String url, byte[] body, int rate, int seconds, Recorder recorder,
-            AtomicLong bad) {
+    private static void run(HttpClient client, String url, int users, byte[] body, int rate, int seconds,
+            Recorder recorder, AtomicLong bad, BufferedWriter log) {
         long periodNanos = 1_000_000_000L / rate;
         long start = System.nanoTime();
+        long startMillis = System.currentTimeMillis();
         Flux.interval(Duration.ofNanos(periodNanos))
                 .take((long) rate * seconds)
                 .flatMap(i -> {
                     long due = start + (i + 1) * periodNanos;
-                    return client.post().uri(url).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
+                    String target = users > 1
+                            ? url.replace("{user}", Integer.toString(ThreadLocalRandom.current().nextInt(users) + 1))
+                            : url;
+                    return client.post().uri(target).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
                             .responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
                             .onErrorReturn(-1)
                             .doOnNext(code -> {
+                                long latency = Math.max(0, System.nanoTime() - due);
                                 if (recorder != null) {
-                                    recorder.recordValue(Math.max(0, System.nanoTime() - due));
+                                    recorder.recordValue(latency);
                                 }
                                 if (code < 200 || code >= 300) {
                                     bad.incrementAndGet();
                                 }
+                                if (log != null) {
+                                    write(log, startMillis + (due - start) / 1_000_000 + " " + code + " "
+                                            + latency / 1000);
+                                }
                             });
                 }, 4096)
                 .blockLast();
+    }
+
+    private static synchronized void write(BufferedWriter log, String line) {
+        try {
+            log.write(line);
+            log.newLine();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static double ms(long nanos) {

@@ -1,5 +1,6 @@
 package io.mlgateway.core.modelstore;
 
+import io.mlgateway.core.trees.TreeModel;
 import java.time.OffsetDateTime;
 
 /**
@@ -9,6 +10,10 @@ import java.time.OffsetDateTime;
  * @param userId        owner, or {@link ModelRegistry#BASE_USER} for the shared base model
  * @param parentVersion the version it replaced (continued from, or for a rebuild the one it was rebuilt after);
  *                      null only for the base model
+ * @param numTrees      trees evaluated per row, those of the base it is layered on included
+ * @param baseVersion   the model it is layered on (its own trees add to that model's prediction); null if it stands
+ *                      alone
+ * @param ownTrees      trees stored with this version
  * @param metrics       JSON object of validation figures
  */
 public record ModelRecord(
@@ -18,6 +23,8 @@ public record ModelRecord(
         String format,
         byte[] bytes,
         int numTrees,
+        Long baseVersion,
+        int ownTrees,
         String metrics,
         String status,
         OffsetDateTime createdAt) {
@@ -26,8 +33,14 @@ public record ModelRecord(
         return ModelRegistry.BASE_USER.equals(userId);
     }
 
+    /** The stored model, decoded (see {@link ModelFormat}). */
+    public TreeModel model() {
+        return ModelFormat.decode(format, bytes);
+    }
+
     /** The same record without its (large) bytes, for metadata answers. */
     public ModelRecord withoutBytes() {
-        return new ModelRecord(version, userId, parentVersion, format, new byte[0], numTrees, metrics, status, createdAt);
+        return new ModelRecord(version, userId, parentVersion, format, new byte[0], numTrees, baseVersion, ownTrees,
+                metrics, status, createdAt);
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -22,7 +23,8 @@ public class ModelRegistry {
     public static final String BASE_USER = "_base";
 
     private static final String SELECT_MODEL = "SELECT m.version, m.user_id, m.parent_version, m.format, %s AS model,"
-            + " m.num_trees, m.metrics::text AS metrics, m.status, m.created_at FROM rental_models m";
+            + " m.num_trees, m.base_version, m.own_trees, m.metrics::text AS metrics, m.status, m.created_at"
+            + " FROM rental_models m";
 
     private final DatabaseClient db;
     private final TransactionalOperator tx;
@@ -46,6 +48,26 @@ public class ModelRegistry {
         return db.sql(SELECT_MODEL.formatted(modelColumn) + " JOIN rental_model_heads h ON h.version = m.version"
                         + " WHERE h.user_id = $1")
                 .bind(0, userId)
+                .map(ModelRegistry::toRecord)
+                .one();
+    }
+
+    /** The current models of the given users that have one of their own, bytes included, in one query. */
+    public Flux<ModelRecord> current(Collection<String> userIds) {
+        if (userIds.isEmpty()) {
+            return Flux.empty();
+        }
+        return db.sql(SELECT_MODEL.formatted("m.model") + " JOIN rental_model_heads h ON h.version = m.version"
+                        + " WHERE h.user_id = ANY($1)")
+                .bind(0, userIds.toArray(String[]::new))
+                .map(ModelRegistry::toRecord)
+                .all();
+    }
+
+    /** One stored version, bytes included (a layered model's base is found this way); empty if there is none. */
+    public Mono<ModelRecord> version(long version) {
+        return db.sql(SELECT_MODEL.formatted("m.model") + " WHERE m.version = $1")
+                .bind(0, version)
                 .map(ModelRegistry::toRecord)
                 .one();
     }
@@ -85,18 +107,20 @@ public class ModelRegistry {
 
     private Mono<ModelRecord> insertVersion(NewModel model) {
         DatabaseClient.GenericExecuteSpec insert = db.sql("INSERT INTO rental_models"
-                        + " (user_id, parent_version, format, model, num_trees, metrics, status)"
-                        + " VALUES ($1, $2, $3, $4, $5, $6, 'active') RETURNING version, created_at")
+                        + " (user_id, parent_version, format, model, num_trees, base_version, own_trees, metrics, status)"
+                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active') RETURNING version, created_at")
                 .bind(0, model.userId())
                 .bind(2, model.format())
                 .bind(3, ByteBuffer.wrap(model.bytes()))
                 .bind(4, model.numTrees())
-                .bind(5, Json.of(model.metrics()));
+                .bind(6, model.ownTrees())
+                .bind(7, Json.of(model.metrics()));
         insert = model.parentVersion() == null ? insert.bindNull(1, Long.class) : insert.bind(1, model.parentVersion());
+        insert = model.baseVersion() == null ? insert.bindNull(5, Long.class) : insert.bind(5, model.baseVersion());
         return insert
                 .map(row -> new ModelRecord(row.get("version", Long.class), model.userId(), model.parentVersion(),
-                        model.format(), model.bytes(), model.numTrees(), model.metrics(), "active",
-                        row.get("created_at", OffsetDateTime.class)))
+                        model.format(), model.bytes(), model.numTrees(), model.baseVersion(), model.ownTrees(),
+                        model.metrics(), "active", row.get("created_at", OffsetDateTime.class)))
                 .one();
     }
 
@@ -123,6 +147,8 @@ public class ModelRegistry {
                 row.get("format", String.class),
                 bytes,
                 row.get("num_trees", Integer.class),
+                row.get("base_version", Long.class),
+                row.get("own_trees", Integer.class),
                 row.get("metrics", String.class),
                 row.get("status", String.class),
                 row.get("created_at", OffsetDateTime.class));

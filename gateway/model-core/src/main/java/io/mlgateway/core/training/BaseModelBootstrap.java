@@ -1,12 +1,12 @@
 package io.mlgateway.core.training;
 
-import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.NewModel;
 import java.util.List;
 import java.util.Locale;
-import ml.dmlc.xgboost4j.java.Booster;
+import io.mlgateway.core.trees.ScoringModel;
+import io.mlgateway.core.trees.TreeModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -47,16 +47,12 @@ public class BaseModelBootstrap {
         List<BikeSharingData.Hour> hours = BikeSharingData.load();
         TrainingSet year2011 = TrainingSet.of(hours.stream().filter(BikeSharingData.Hour::isYear2011).toList());
         TrainingSet year2012 = TrainingSet.of(hours.stream().filter(h -> !h.isYear2011()).toList());
-        Booster booster = BoosterTrainer.trainFromScratch(year2011, BoosterTrainer.BASE_ROUNDS);
-        try {
-            String metrics = String.format(Locale.ROOT,
-                    "{\"mae_2011\": %.4f, \"mae_2012\": %.4f, \"train_rows\": %d, \"rounds\": %d}",
-                    BoosterTrainer.meanAbsoluteError(booster, year2011), BoosterTrainer.meanAbsoluteError(booster, year2012),
-                    year2011.rows(), BoosterTrainer.BASE_ROUNDS);
-            return new NewModel(ModelRegistry.BASE_USER, null, ModelFormat.XGBOOST_UBJ, ModelFormat.serialize(booster),
-                    BoosterTrainer.trees(booster), metrics);
-        } finally {
-            booster.dispose();
-        }
+        TreeModel model = BoosterTrainer.fitStandalone(year2011, BoosterTrainer.BASE_ROUNDS);
+        ScoringModel scoring = model.bind(null);
+        String metrics = String.format(Locale.ROOT,
+                "{\"mae_2011\": %.4f, \"mae_2012\": %.4f, \"train_rows\": %d, \"rounds\": %d}",
+                BoosterTrainer.meanAbsoluteError(scoring, year2011), BoosterTrainer.meanAbsoluteError(scoring, year2012),
+                year2011.rows(), BoosterTrainer.BASE_ROUNDS);
+        return NewModel.of(ModelRegistry.BASE_USER, null, model, 0, metrics);
     }
 }

@@ -1,6 +1,9 @@
 package io.mlgateway.core.training;
 
 import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.core.trees.ScoringModel;
+import io.mlgateway.core.trees.TreeEnsemble;
+import io.mlgateway.core.trees.TreeModel;
 import java.util.HashMap;
 import java.util.Map;
 import ml.dmlc.xgboost4j.java.Booster;
@@ -9,9 +12,16 @@ import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
 
 /**
- * Fits rentals boosters with xgboost4j: the base model from scratch, and per-user updates continued from a
- * current booster (the Python API's {@code xgb_model}). Training is CPU-heavy and blocking: call it from a
- * bounded worker scheduler, never from an event loop.
+ * Fits rentals trees with xgboost4j and hands them over in the Java engine's form ({@link XGBoostTrees}); no
+ * booster outlives a call. Two kinds of fit:
+ * <ul>
+ *   <li>{@link #fitStandalone}: a whole model from scratch (the base model, a rebuild);</li>
+ *   <li>{@link #fitOnMargin}: new trees on top of an existing model's predictions, passed as XGBoost's base
+ *       margin. This is exactly what continuing a booster does (XGBoost continues from the current model's
+ *       predictions), without needing the current model as a booster: a user's next trees are fitted on the
+ *       margin the Java engine computes, and appended to the user's own.</li>
+ * </ul>
+ * Training is CPU-heavy and blocking: call it from a bounded worker scheduler, never from an event loop.
  */
 public final class BoosterTrainer {
 
@@ -21,7 +31,8 @@ public final class BoosterTrainer {
     private BoosterTrainer() {
     }
 
-    static Map<String, Object> params() {
+    /** The training parameters of every fit (a fresh map each call). */
+    public static Map<String, Object> params() {
         Map<String, Object> params = new HashMap<>();
         params.put("objective", "reg:squarederror");
         params.put("max_depth", 6);
@@ -32,26 +43,46 @@ public final class BoosterTrainer {
         return params;
     }
 
-    public static Booster trainFromScratch(TrainingSet data, int rounds) {
-        return train(data, rounds, null);
-    }
-
-    /** Adds {@code rounds} trees to a copy of {@code start} fitted on {@code data}; {@code start} is not changed. */
-    public static Booster continueFrom(Booster start, TrainingSet data, int rounds) {
+    /** A standalone model of {@code rounds} trees fitted on {@code data}. */
+    public static TreeModel fitStandalone(TrainingSet data, int rounds) {
+        Booster booster = train(data, null, rounds);
         try {
-            Booster copy = XGBoost.loadModel(start.toByteArray("ubj"));
-            return train(data, rounds, copy);
-        } catch (XGBoostError | java.io.IOException e) {
-            throw new IllegalStateException("cannot copy the starting booster: " + e.getMessage(), e);
+            return XGBoostTrees.standalone(booster);
+        } finally {
+            booster.dispose();
         }
     }
 
-    private static Booster train(TrainingSet data, int rounds, Booster start) {
+    /**
+     * {@code rounds} new trees fitted on {@code data} starting from {@code margins}, one per row: the predictions of
+     * the model they will be appended to.
+     */
+    public static TreeEnsemble fitOnMargin(TrainingSet data, float[] margins, int rounds) {
+        if (margins.length != data.rows()) {
+            throw new IllegalArgumentException(margins.length + " margins for " + data.rows() + " rows");
+        }
+        Booster booster = train(data, margins, rounds);
+        try {
+            return XGBoostTrees.trees(booster);
+        } finally {
+            booster.dispose();
+        }
+    }
+
+    /** A booster the caller owns (and must {@link Booster#dispose()}); for tests that compare with xgboost4j. */
+    public static Booster trainBooster(TrainingSet data, int rounds) {
+        return train(data, null, rounds);
+    }
+
+    private static Booster train(TrainingSet data, float[] margins, int rounds) {
         DMatrix matrix = null;
         try {
             matrix = new DMatrix(data.features(), data.rows(), RentalFeatures.COUNT, Float.NaN);
             matrix.setLabel(data.labels());
-            return XGBoost.train(matrix, params(), rounds, new HashMap<>(), null, null, null, 0, start);
+            if (margins != null) {
+                matrix.setBaseMargin(margins);
+            }
+            return XGBoost.train(matrix, params(), rounds, new HashMap<>(), null, null, null, 0, null);
         } catch (XGBoostError e) {
             throw new IllegalStateException("XGBoost training failed: " + e.getMessage(), e);
         } finally {
@@ -61,34 +92,12 @@ public final class BoosterTrainer {
         }
     }
 
-    /** Predictions for every row in one native call. Safe to call concurrently on one booster. */
-    public static float[] predict(Booster booster, float[] rowMajorFeatures, int rows) {
-        try {
-            float[][] out = booster.inplace_predict(rowMajorFeatures, rows, RentalFeatures.COUNT, Float.NaN);
-            float[] flat = new float[rows];
-            for (int i = 0; i < rows; i++) {
-                flat[i] = out[i][0];
-            }
-            return flat;
-        } catch (XGBoostError e) {
-            throw new IllegalStateException("XGBoost prediction failed: " + e.getMessage(), e);
-        }
-    }
-
-    public static double meanAbsoluteError(Booster booster, TrainingSet data) {
-        float[] predicted = predict(booster, data.features(), data.rows());
+    public static double meanAbsoluteError(ScoringModel model, TrainingSet data) {
+        float[] predicted = model.predictAll(data.features(), data.rows());
         double sum = 0;
         for (int i = 0; i < predicted.length; i++) {
             sum += Math.abs(predicted[i] - data.labels()[i]);
         }
         return sum / predicted.length;
-    }
-
-    public static int trees(Booster booster) {
-        try {
-            return booster.getNumBoostedRound();
-        } catch (XGBoostError e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -22,7 +22,8 @@ class ModelRegistryTest {
     }
 
     private static NewModel model(String user, Long parent, int trees) {
-        return new NewModel(user, parent, ModelFormat.XGBOOST_UBJ, new byte[] {1, 2, (byte) trees}, trees, "{\"mae\": 1.5}");
+        return new NewModel(user, parent, ModelFormat.TREES, new byte[] {1, 2, (byte) trees}, trees, null, trees,
+                "{\"mae\": 1.5}");
     }
 
     @Test
@@ -55,6 +56,27 @@ class ModelRegistryTest {
                 .verify(Duration.ofSeconds(10));
         assertThat(registry.current("bob").block().version()).isEqualTo(v2.version());
         assertThat(registry.headVersions(List.of("bob")).block()).containsExactly(Map.entry("bob", v2.version()));
+    }
+
+    @Test
+    void aLayeredModelKeepsItsBaseAndOwnTreesAndIsFoundByVersion() {
+        ModelRecord base = registry.store(model("_base-layer-test", null, 200), null).block();
+        NewModel layered = new NewModel("dave", base.version(), ModelFormat.TREES, new byte[] {9}, 210, base.version(), 10,
+                "{}");
+        ModelRecord stored = registry.store(layered, null).block();
+        ModelRecord read = registry.version(stored.version()).block();
+        assertThat(read.baseVersion()).isEqualTo(base.version());
+        assertThat(read.ownTrees()).isEqualTo(10);
+        assertThat(read.numTrees()).isEqualTo(210);
+        assertThat(registry.version(base.version()).block().baseVersion()).isNull();
+        StepVerifier.create(registry.version(Long.MAX_VALUE)).verifyComplete();
+
+        ModelRecord erin = registry.store(model("erin", null, 3), null).block();
+        assertThat(registry.current(List.of("dave", "erin", "nobody")).collectList().block())
+                .extracting(ModelRecord::userId, ModelRecord::version)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("dave", stored.version()),
+                        org.assertj.core.groups.Tuple.tuple("erin", erin.version()));
+        StepVerifier.create(registry.current(List.of())).verifyComplete();
     }
 
     @Test

@@ -44,12 +44,12 @@ class RedisModelCacheTest {
         String user = "u-" + UUID.randomUUID();
         byte[] model = {0, 1, 2, (byte) 255};
         StepVerifier.create(cache.get(user)).verifyComplete();
-        StepVerifier.create(cache.put(user, 42, ModelFormat.XGBOOST_UBJ, model)).verifyComplete();
+        StepVerifier.create(cache.put(user, 42, ModelFormat.TREES, model)).verifyComplete();
 
         StepVerifier.create(cache.get(user))
                 .assertNext(cached -> {
                     assertThat(cached.version()).isEqualTo(42);
-                    assertThat(cached.format()).isEqualTo(ModelFormat.XGBOOST_UBJ);
+                    assertThat(cached.format()).isEqualTo(ModelFormat.TREES);
                     assertThat(cached.bytes()).containsExactly(model);
                 })
                 .verifyComplete();

@@ -1,30 +1,25 @@
 package io.mlgateway.core.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.modelstore.ModelFormat;
+import io.mlgateway.core.trees.ScoringModel;
+import io.mlgateway.core.trees.TreeEnsemble;
+import io.mlgateway.core.trees.TreeModel;
 import java.util.List;
-import ml.dmlc.xgboost4j.java.Booster;
-import ml.dmlc.xgboost4j.java.DMatrix;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class BoosterTrainerTest {
 
     private static List<BikeSharingData.Hour> hours;
-    private static Booster small;
+    private static TreeModel small;
 
     @BeforeAll
     static void train() {
         hours = BikeSharingData.load();
-        small = BoosterTrainer.trainFromScratch(TrainingSet.of(hours.subList(0, 2000)), 20);
-    }
-
-    @AfterAll
-    static void free() {
-        small.dispose();
+        small = BoosterTrainer.fitStandalone(TrainingSet.of(hours.subList(0, 2000)), 20);
     }
 
     @Test
@@ -42,45 +37,24 @@ class BoosterTrainerTest {
     }
 
     @Test
-    void inplacePredictionEqualsXgboostsDMatrixPrediction() throws Exception {
-        TrainingSet sample = TrainingSet.of(hours.subList(5000, 5064));
-        float[] ours = BoosterTrainer.predict(small, sample.features(), sample.rows());
-        DMatrix matrix = new DMatrix(sample.features(), sample.rows(), RentalFeatures.COUNT, Float.NaN);
-        try {
-            float[][] reference = small.predict(matrix);
-            for (int i = 0; i < sample.rows(); i++) {
-                assertThat(ours[i]).isEqualTo(reference[i][0]);
-            }
-        } finally {
-            matrix.dispose();
-        }
+    void aStandaloneFitHasItsRoundsAndAnInterceptNearTheMeanCount() {
+        assertThat(small.isLayered()).isFalse();
+        assertThat(small.trees().trees()).isEqualTo(20);
+        double mean = hours.subList(0, 2000).stream().mapToDouble(BikeSharingData.Hour::count).average().orElseThrow();
+        assertThat((double) small.intercept()).isCloseTo(mean, org.assertj.core.data.Offset.offset(1.0));
     }
 
     @Test
-    void continuingAddsTreesToACopyAndLeavesTheStartUntouched() {
-        TrainingSet more = TrainingSet.of(hours.subList(2000, 2050));
-        float[] before = BoosterTrainer.predict(small, more.features(), more.rows());
-        Booster next = BoosterTrainer.continueFrom(small, more, 5);
-        try {
-            assertThat(BoosterTrainer.trees(small)).isEqualTo(20);
-            assertThat(BoosterTrainer.trees(next)).isEqualTo(25);
-            assertThat(BoosterTrainer.predict(small, more.features(), more.rows())).containsExactly(before);
-            // Fitting on these rows moves predictions towards them.
-            assertThat(BoosterTrainer.meanAbsoluteError(next, more)).isLessThan(BoosterTrainer.meanAbsoluteError(small, more));
-        } finally {
-            next.dispose();
-        }
-    }
-
-    @Test
-    void modelFormatRoundTripsLosslessly() {
-        TrainingSet sample = TrainingSet.of(hours.subList(100, 110));
-        Booster copy = ModelFormat.deserialize(ModelFormat.XGBOOST_UBJ, ModelFormat.serialize(small));
-        try {
-            assertThat(BoosterTrainer.predict(copy, sample.features(), sample.rows()))
-                    .containsExactly(BoosterTrainer.predict(small, sample.features(), sample.rows()));
-        } finally {
-            copy.dispose();
-        }
+    void treesFittedOnAMarginMoveThatModelTowardsTheNewRows() {
+        ScoringModel start = small.bind(null);
+        TrainingSet more = TrainingSet.of(hours.subList(9000, 9050));
+        TreeEnsemble added = BoosterTrainer.fitOnMargin(more, start.predictAll(more.features(), more.rows()), 5);
+        TreeModel next = small.append(added);
+        assertThat(added.trees()).isEqualTo(5);
+        assertThat(next.trees().slice(0, 20)).isEqualTo(small.trees());
+        assertThat(BoosterTrainer.meanAbsoluteError(next.bind(null), more))
+                .isLessThan(BoosterTrainer.meanAbsoluteError(start, more));
+        assertThatThrownBy(() -> BoosterTrainer.fitOnMargin(more, new float[3], 5))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

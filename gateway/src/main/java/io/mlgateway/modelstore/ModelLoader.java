@@ -1,0 +1,229 @@
+package io.mlgateway.modelstore;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.modelstore.RedisModelCache;
+import io.mlgateway.core.trees.ScoringModel;
+import io.mlgateway.core.trees.TreeModel;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Reads a user's model from the slower tiers and makes it ready to score: Redis ({@code model:{user_id}}) →
+ * PostgreSQL → the shared base model for users without one of their own. A user's model is layered on a base
+ * version ({@link TreeModel}): the base is loaded once per version and every user's model references it, so a user
+ * costs only its own trees. Loads run with bounded concurrency ({@link LoadLimit}) and decode off the event loops.
+ */
+@Component
+public class ModelLoader implements DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
+    /** Users per registry query when warming many at once. */
+    private static final int BATCH = 500;
+
+    private final ModelRegistry registry;
+    private final RedisModelCache redis;
+    private final ModelStoreMetrics metrics;
+    private final Duration redisTimeout;
+    private final LoadLimit limit;
+    /** Base models by version, each loaded once; a handful at most (a new base comes with a base retrain). */
+    private final ConcurrentHashMap<Long, ServedModel> bases = new ConcurrentHashMap<>();
+    /** Base loads under way: concurrent first uses of a base share one load. */
+    private final ConcurrentHashMap<Long, Mono<ServedModel>> baseLoads = new ConcurrentHashMap<>();
+    /** The base model served to users without their own; null until the rentals store is ready. */
+    private volatile ServedModel currentBase;
+    /** Versions announced on Kafka or found in the registry: an older copy in Redis is stale and skipped. */
+    private final Cache<String, Long> minimumVersions;
+    /** Decoding takes microseconds (a legacy XGBoost model milliseconds): off the Netty and driver threads. */
+    private final Scheduler decoding = Schedulers.newBoundedElastic(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), 100_000, "model-load", 60, true);
+
+    public ModelLoader(ModelRegistry registry, RedisModelCache redis, ModelStoreMetrics metrics,
+            ModelCacheProperties properties, io.mlgateway.core.storage.RedisProperties redisProperties) {
+        this.registry = registry;
+        this.redis = redis;
+        this.metrics = metrics;
+        this.redisTimeout = redisProperties.timeout();
+        this.limit = new LoadLimit(properties.maxConcurrentLoads());
+        this.minimumVersions = Caffeine.newBuilder().expireAfterWrite(properties.redisTtl()).maximumSize(1_000_000)
+                .build();
+    }
+
+    /** The base model, loading the registry's current one first if none is loaded. */
+    public Mono<ServedModel> base() {
+        ServedModel base = currentBase;
+        return base != null ? Mono.just(base) : refreshBase();
+    }
+
+    /** The base model if loaded: null until the rentals store is ready. */
+    public ServedModel loadedBase() {
+        return currentBase;
+    }
+
+    /** Reads the registry's current base model and serves it from now on (start-up, and when the base changes). */
+    public Mono<ServedModel> refreshBase() {
+        return registry.current(ModelRegistry.BASE_USER)
+                .onErrorMap(e -> new ModelStoreUnavailableException("model registry unreachable: " + e.getMessage()))
+                .switchIfEmpty(Mono.error(() -> new ModelStoreUnavailableException("the base model is not bootstrapped yet")))
+                .flatMap(record -> baseOf(record.version(), Mono.just(record)))
+                .doOnNext(base -> currentBase = base);
+    }
+
+    /** The user's model from Redis or PostgreSQL, or the base model if the user has none of its own. */
+    public Mono<ServedModel> load(String userId) {
+        return limit.run(fromRedis(userId)
+                .switchIfEmpty(Mono.defer(() -> fromPostgres(userId)))
+                .switchIfEmpty(Mono.defer(this::base)));
+    }
+
+    /**
+     * The models of many users in few registry queries (warming a starting instance): each user's own model, or the
+     * base. Users whose model cannot be read are left out.
+     */
+    public Flux<Map.Entry<String, ServedModel>> loadAll(Collection<String> userIds) {
+        return Flux.fromIterable(userIds).buffer(BATCH).concatMap(batch -> limit.run(
+                        registry.current(batch).collectMap(ModelRecord::userId))
+                .flatMapMany(found -> Flux.fromIterable(batch).concatMap(user -> {
+                    ModelRecord record = found.get(user);
+                    return (record == null ? base() : fromRecord(record, "postgres"))
+                            .map(model -> Map.entry(user, model))
+                            .onErrorResume(e -> {
+                                log.debug("warming {} failed: {}", user, e.toString());
+                                return Mono.empty();
+                            });
+                })));
+    }
+
+    /** A newer version of the user's model exists: an older copy in Redis must not be served any more. */
+    public void raiseMinimum(String userId, long version) {
+        minimumVersions.asMap().merge(userId, version, Math::max);
+    }
+
+    private Mono<ServedModel> fromRedis(String userId) {
+        Long minimum = minimumVersions.getIfPresent(userId);
+        long started = System.nanoTime();
+        return redis.get(userId)
+                .timeout(redisTimeout)
+                .filter(cached -> minimum == null || cached.version() >= minimum)
+                .doOnNext(cached -> metrics.lookup("redis", "hit"))
+                .switchIfEmpty(Mono.fromRunnable(() -> metrics.lookup("redis", "miss")))
+                .onErrorResume(e -> {
+                    // Redis is a cache: when it is down or slow, fall through to the source of truth.
+                    metrics.lookup("redis", "error");
+                    log.debug("redis lookup for {} failed: {}", userId, e.toString());
+                    return Mono.empty();
+                })
+                .publishOn(decoding)
+                .flatMap(cached -> decode(cached.format(), cached.bytes(), cached.version(), false)
+                        .onErrorResume(e -> {
+                            // A corrupt or foreign entry: read the registry instead (and overwrite the entry).
+                            log.warn("ignoring unreadable redis entry for {}: {}", userId, e.toString());
+                            return Mono.empty();
+                        }))
+                .doOnNext(model -> metrics.loaded("redis", System.nanoTime() - started));
+    }
+
+    private Mono<ServedModel> fromPostgres(String userId) {
+        long started = System.nanoTime();
+        return registry.current(userId)
+                .onErrorMap(e -> new ModelStoreUnavailableException("model registry unreachable: " + e.getMessage()))
+                .doOnError(e -> metrics.lookup("postgres", "error"))
+                .switchIfEmpty(Mono.fromRunnable(() -> {
+                    metrics.lookup("postgres", "miss");
+                    metrics.lookup("base", "hit");
+                }))
+                .doOnNext(record -> metrics.lookup("postgres", "hit"))
+                .flatMap(record -> fromRecord(record, "postgres")
+                        .doOnNext(model -> {
+                            metrics.loaded("postgres", System.nanoTime() - started);
+                            cacheInRedis(record);
+                        }));
+    }
+
+    private Mono<ServedModel> fromRecord(ModelRecord record, String source) {
+        return Mono.just(record).publishOn(decoding)
+                .flatMap(r -> decode(r.format(), r.bytes(), r.version(), r.isBase()))
+                .onErrorMap(IllegalArgumentException.class, e -> {
+                    // Not the client's fault and nothing it can fix: logged loudly, answered as unavailable.
+                    log.error("model version {} in {} is unreadable: {}", record.version(), source, e.getMessage());
+                    return new ModelStoreUnavailableException("model version " + record.version() + " is unreadable");
+                });
+    }
+
+    /** Decodes (on the calling thread) and binds a layered model to its base, loading the base if needed. */
+    private Mono<ServedModel> decode(String format, byte[] bytes, long version, boolean isBase) {
+        TreeModel model;
+        try {
+            model = io.mlgateway.core.modelstore.ModelFormat.decode(format, bytes);
+        } catch (IllegalArgumentException e) {
+            return Mono.error(e);
+        }
+        if (!model.isLayered()) {
+            return Mono.just(new ServedModel(version, isBase, model.bind(null)));
+        }
+        return baseOf(model.baseVersion(), registry.version(model.baseVersion()))
+                .map(base -> new ServedModel(version, isBase, model.bind(base.scoring())));
+    }
+
+    /** The base model of {@code version}, loaded once (concurrent first uses share the load). */
+    private Mono<ServedModel> baseOf(long version, Mono<ModelRecord> record) {
+        ServedModel loaded = bases.get(version);
+        if (loaded != null) {
+            return Mono.just(loaded);
+        }
+        return baseLoads.computeIfAbsent(version, v -> record
+                .switchIfEmpty(Mono.error(() -> new ModelStoreUnavailableException("base model version " + v
+                        + " is missing from the registry")))
+                .publishOn(decoding)
+                .flatMap(r -> decode(r.format(), r.bytes(), r.version(), true))
+                .doOnNext(base -> {
+                    bases.put(v, base);
+                    log.info("base model version {} loaded: {} trees, {} bytes", v, base.scoring().trees(),
+                            base.ownFootprintBytes());
+                })
+                .doFinally(signal -> baseLoads.remove(v))
+                .cache());
+    }
+
+    /** Writes the user's model to Redis off the request path; a failure only costs a later PostgreSQL read. */
+    private void cacheInRedis(ModelRecord record) {
+        if (record.isBase()) {
+            return;
+        }
+        redis.put(record.userId(), record.version(), record.format(), record.bytes())
+                .timeout(Duration.ofSeconds(5))
+                .subscribe(ok -> { }, e -> log.debug("caching {} in redis failed: {}", record.userId(), e.toString()));
+    }
+
+    /** Heap bytes of the loaded base models. */
+    long baseFootprintBytes() {
+        return bases.values().stream().mapToLong(ServedModel::ownFootprintBytes).sum();
+    }
+
+    /** Loads waiting for a slot (a gauge). */
+    int queuedLoads() {
+        return limit.queued();
+    }
+
+    List<Long> loadedBaseVersions() {
+        return bases.keySet().stream().sorted().toList();
+    }
+
+    @Override
+    public void destroy() {
+        decoding.dispose();
+    }
+}

@@ -1,0 +1,91 @@
+package io.mlgateway.modelstore;
+
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.ScoredValue;
+import io.lettuce.core.api.reactive.RedisReactiveCommands;
+import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
+import io.mlgateway.core.storage.LazyRedisConnection;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The users the fleet served recently, shared through Redis so that a starting instance can load their models
+ * before it reports ready: a sorted set {@value #KEY} of user ids scored by when they were last served (epoch
+ * milliseconds). Every instance publishes the users it served every {@code warm-up.publish-interval}; entries older
+ * than {@code warm-up.window} are dropped, and the set keeps at most {@code warm-up.users} of the newest. Losing it
+ * (Redis down, flushed) only costs the warm-up: models are then loaded on first use.
+ */
+@Component
+public class RecentUsers extends SubscriptionLifecycle {
+
+    /** The Redis key; this gateway's only Redis contract besides {@code model:{user_id}} (RedisModelCache). */
+    public static final String KEY = "gateway:recent-users";
+    private static final byte[] KEY_BYTES = KEY.getBytes(StandardCharsets.UTF_8);
+    private static final Logger log = LoggerFactory.getLogger(RecentUsers.class);
+    private static final int CHUNK = 1000;
+
+    private final ModelResolver resolver;
+    private final Mono<RedisReactiveCommands<byte[], byte[]>> redis;
+    private final ModelCacheProperties.WarmUp settings;
+    private final Duration timeout;
+
+    public RecentUsers(ModelResolver resolver, LazyRedisConnection connection, ModelCacheProperties properties,
+            io.mlgateway.core.storage.RedisProperties redisProperties) {
+        this.resolver = resolver;
+        this.redis = Mono.defer(connection::commands);
+        this.settings = properties.warmUp();
+        this.timeout = redisProperties.timeout().multipliedBy(4);
+    }
+
+    /** The users served within the window, most recent first, at most {@code warm-up.users}. */
+    public Mono<List<String>> read() {
+        if (settings.users() == 0) {
+            return Mono.just(List.of());
+        }
+        long since = System.currentTimeMillis() - settings.window().toMillis();
+        return redis.flatMapMany(r -> r.zrevrangebyscore(KEY_BYTES, Range.create((double) since, Double.POSITIVE_INFINITY),
+                        Limit.create(0, settings.users())))
+                .map(user -> new String(user, StandardCharsets.UTF_8))
+                .collectList()
+                .timeout(timeout.multipliedBy(10));
+    }
+
+    /** Publishes the users this instance served within the window; emits how many. */
+    public Mono<Integer> publish() {
+        List<ModelResolver.RecentUser> recent = resolver.recentUsers(settings.users(), settings.window());
+        if (recent.isEmpty()) {
+            return Mono.just(0);
+        }
+        long oldest = System.currentTimeMillis() - settings.window().toMillis();
+        return redis.flatMap(r -> Flux.fromIterable(recent).buffer(CHUNK)
+                .concatMap(chunk -> r.zadd(KEY_BYTES, chunk.stream().map(u -> ScoredValue.just((double) u.lastServedMillis(),
+                        u.userId().getBytes(StandardCharsets.UTF_8))).toArray(ScoredValue[]::new)).timeout(timeout))
+                .then(r.zremrangebyscore(KEY_BYTES, Range.create(Double.NEGATIVE_INFINITY, (double) oldest)))
+                // Keep the newest warm-up.users entries: ranks run from the lowest score.
+                .then(r.zremrangebyrank(KEY_BYTES, 0, -(long) settings.users() - 1))
+                .timeout(timeout))
+                .thenReturn(recent.size());
+    }
+
+    @Override
+    protected Disposable subscribe() {
+        if (settings.users() == 0) {
+            return Flux.never().subscribe();
+        }
+        return Flux.interval(settings.publishInterval(), settings.publishInterval())
+                .onBackpressureDrop()
+                .concatMap(tick -> publish().onErrorResume(e -> {
+                    log.debug("publishing recent users failed: {}", e.toString());
+                    return Mono.empty();
+                }))
+                .subscribe();
+    }
+}

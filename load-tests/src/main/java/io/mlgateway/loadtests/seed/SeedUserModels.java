@@ -1,0 +1,101 @@
+package io.mlgateway.loadtests.seed;
+
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.modelstore.NewModel;
+import io.mlgateway.core.modelstore.StaleModelException;
+import io.mlgateway.core.storage.Connections;
+import io.mlgateway.core.storage.DatabaseProperties;
+import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.core.training.BoosterTrainer;
+import io.mlgateway.core.training.TrainingSet;
+import io.mlgateway.core.trees.ScoringModel;
+import io.mlgateway.core.trees.TreeEnsemble;
+import io.mlgateway.core.trees.TreeModel;
+import io.r2dbc.pool.ConnectionPool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Registers many users with a model of their own, as real retrains make them: each user gets {@code rounds} trees
+ * fitted on 40 hours of 2012 (a different random draw per user) over the base model's predictions, stored layered
+ * on the base. The registry must hold the base model already (start the gateway once first).
+ *
+ * <p>{@code java -cp … io.mlgateway.loadtests.seed.SeedUserModels R2DBC_URL USER PASSWORD COUNT [prefix=user-]
+ * [rounds=10] [threads=2]}: users {@code prefix1 … prefixCOUNT}; users that already have a model are left alone.
+ */
+public final class SeedUserModels {
+
+    private SeedUserModels() {
+    }
+
+    public static void main(String[] args) {
+        String url = args[0];
+        int count = Integer.parseInt(args[3]);
+        String prefix = args.length > 4 ? args[4] : "user-";
+        int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 10;
+        int threads = args.length > 6 ? Integer.parseInt(args[6]) : 2;
+        ConnectionPool pool = Connections.connectionPool(new DatabaseProperties(url, args[1], args[2], null), "seed");
+        ModelRegistry registry = new ModelRegistry(DatabaseClient.create(pool),
+                TransactionalOperator.create(new R2dbcTransactionManager(pool)));
+        Scheduler fitting = Schedulers.newParallel("fit", threads);
+        try {
+            ModelRecord base = registry.current(ModelRegistry.BASE_USER).blockOptional(Duration.ofSeconds(30))
+                    .orElseThrow(() -> new IllegalStateException("no base model: start the gateway once first"));
+            ScoringModel baseScoring = base.model().bind(null);
+            List<BikeSharingData.Hour> year2012 = BikeSharingData.where(h -> !h.isYear2011());
+            AtomicInteger stored = new AtomicInteger();
+            AtomicInteger existing = new AtomicInteger();
+            long ownTrees = 0;
+            long started = System.nanoTime();
+            List<Integer> sizes = Flux.range(1, count)
+                    .flatMap(i -> Mono.fromCallable(() -> model(prefix + i, i, base, baseScoring, year2012, rounds))
+                            .subscribeOn(fitting)
+                            .flatMap(model -> registry.store(model, null)
+                                    .doOnNext(r -> {
+                                        if (stored.incrementAndGet() % 1000 == 0) {
+                                            System.out.printf("%d users stored%n", stored.get());
+                                        }
+                                    })
+                                    .map(ModelRecord::ownTrees)
+                                    .onErrorResume(StaleModelException.class, e -> {
+                                        existing.incrementAndGet();
+                                        return Mono.empty();
+                                    })), threads * 4)
+                    .collectList()
+                    .block(Duration.ofHours(1));
+            for (int n : sizes) {
+                ownTrees += n;
+            }
+            System.out.printf("seeded %d users (%d already had a model) with %d own trees each on base version %d"
+                    + " in %.1f s%n", stored.get(), existing.get(), stored.get() == 0 ? 0 : ownTrees / stored.get(),
+                    base.version(), (System.nanoTime() - started) / 1e9);
+        } finally {
+            fitting.dispose();
+            pool.dispose();
+        }
+    }
+
+    private static NewModel model(String user, int seed, ModelRecord base, ScoringModel baseScoring,
+            List<BikeSharingData.Hour> hours, int rounds) {
+        Random random = new Random(seed);
+        List<BikeSharingData.Hour> sample = new ArrayList<>(40);
+        for (int i = 0; i < 40; i++) {
+            sample.add(hours.get(random.nextInt(hours.size())));
+        }
+        TrainingSet data = TrainingSet.of(sample);
+        TreeEnsemble own = BoosterTrainer.fitOnMargin(data, baseScoring.predictAll(data.features(), data.rows()), rounds);
+        return NewModel.of(user, base.version(), TreeModel.layered(base.version(), own), base.numTrees(),
+                "{\"seeded\": true}");
+    }
+}
