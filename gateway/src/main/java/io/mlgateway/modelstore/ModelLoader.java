@@ -84,7 +84,7 @@ public class ModelLoader implements DisposableBean {
 
     /** The user's model from Redis or PostgreSQL, or the base model if the user has none of its own. */
     public Mono<ServedModel> load(String userId) {
-        return limit.run(fromRedis(userId)
+        return limit.run(Mono.defer(() -> fromRedis(userId))
                 .switchIfEmpty(Mono.defer(() -> fromPostgres(userId)))
                 .switchIfEmpty(Mono.defer(this::base)));
     }

@@ -31,7 +31,7 @@ public class ModelResolver {
      * Heap one user's entry costs beyond its model's own trees: the key string, Caffeine's node, the completed
      * future, the {@link ServedModel} and its {@code ScoringModel} (measured with a heap histogram: ~180 bytes).
      */
-    static final int ENTRY_BYTES = 200;
+    public static final int ENTRY_BYTES = 200;
 
     private final ModelLoader loader;
     private final ModelStoreMetrics metrics;
@@ -71,15 +71,20 @@ public class ModelResolver {
         return null;
     }
 
-    /** The user's current model, loading it if this instance does not hold it (loads are shared per user). */
+    /**
+     * The user's current model, loading it on subscription if this instance does not hold it (loads are shared per
+     * user).
+     */
     public Mono<ServedModel> resolve(String userId) {
-        ServedModel hit = cached(userId);
-        if (hit != null) {
-            return Mono.just(hit);
-        }
-        metrics.lookup("memory", "miss");
-        // A request that is cancelled does not cancel the load other requests may be waiting for.
-        return Mono.fromFuture(memory.get(userId, (user, executor) -> loader.load(user).toFuture()), true);
+        return Mono.defer(() -> {
+            ServedModel hit = cached(userId);
+            if (hit != null) {
+                return Mono.just(hit);
+            }
+            metrics.lookup("memory", "miss");
+            // A request that is cancelled does not cancel the load other requests may be waiting for.
+            return Mono.fromFuture(memory.get(userId, (user, executor) -> loader.load(user).toFuture()), true);
+        });
     }
 
     /**

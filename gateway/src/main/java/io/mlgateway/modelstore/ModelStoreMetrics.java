@@ -65,20 +65,20 @@ public class ModelStoreMetrics {
         evictionCounter(cause).increment();
     }
 
-    /** The memory tier's gauges. */
+    /** The memory tier's gauges (held strongly: the suppliers are lambdas nothing else references). */
     void memory(Supplier<Number> users, Supplier<Number> userBytes, Supplier<Number> baseBytes,
             Supplier<Number> queuedLoads) {
         Gauge.builder("gateway.modelstore.cache.entries", users, s -> s.get().doubleValue())
-                .description("users with a model in this instance's memory").register(meters);
+                .description("users with a model in this instance's memory").strongReference(true).register(meters);
         Gauge.builder("gateway.modelstore.memory.bytes", userBytes, s -> s.get().doubleValue()).tag("part", "users")
                 .description("heap held by models in memory: users' own trees and entries (part=users), shared base"
                         + " models counted once (part=bases)")
-                .baseUnit("bytes").register(meters);
+                .baseUnit("bytes").strongReference(true).register(meters);
         Gauge.builder("gateway.modelstore.memory.bytes", baseBytes, s -> s.get().doubleValue()).tag("part", "bases")
-                .baseUnit("bytes").register(meters);
+                .baseUnit("bytes").strongReference(true).register(meters);
         Gauge.builder("gateway.modelstore.loads.queued", queuedLoads, s -> s.get().doubleValue())
                 .description("model loads waiting for a free slot (gateway.model-cache.max-concurrent-loads)")
-                .register(meters);
+                .strongReference(true).register(meters);
     }
 
     private Counter lookupCounter(String tier, String result) {

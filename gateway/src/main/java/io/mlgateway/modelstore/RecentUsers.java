@@ -75,6 +75,17 @@ public class RecentUsers extends SubscriptionLifecycle {
                 .thenReturn(recent.size());
     }
 
+    /** A last publish on the way out: the replacement of an instance in a rolling restart warms what it served last. */
+    @Override
+    public void stop() {
+        super.stop();
+        try {
+            publish().block(timeout.multipliedBy(2));
+        } catch (RuntimeException e) {
+            log.debug("publishing recent users at shutdown failed: {}", e.toString());
+        }
+    }
+
     @Override
     protected Disposable subscribe() {
         if (settings.users() == 0) {

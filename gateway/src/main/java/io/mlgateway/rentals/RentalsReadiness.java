@@ -86,7 +86,10 @@ public class RentalsReadiness extends SubscriptionLifecycle {
 
     /** Loads the recently active users' models, within the timeout; never fails. */
     Mono<WarmUp> warmUp() {
-        long started = System.nanoTime();
+        return Mono.defer(() -> warmUp(System.nanoTime()));
+    }
+
+    private Mono<WarmUp> warmUp(long started) {
         return recentUsers.read()
                 .onErrorResume(e -> {
                     log.warn("recent users unavailable, starting without warm-up: {}", e.toString());

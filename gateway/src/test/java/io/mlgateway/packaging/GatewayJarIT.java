@@ -2,8 +2,7 @@ package io.mlgateway.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.net.ServerSocket;
+import io.mlgateway.core.testing.AppProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,8 +17,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packaged jar, started as an operator would with nothing but GATEWAY_API_KEYS in its environment (no
- * database, cache or broker configured or needed), serves the regno endpoints and its management port.
+ * The packaged jar, started as an operator would with nothing but GATEWAY_API_KEYS and its ports in its environment
+ * (no database, cache or broker configured or needed), serves the regno endpoints and its management port.
  */
 class GatewayJarIT {
 
@@ -30,32 +29,29 @@ class GatewayJarIT {
              "afts_regno_ai_length_scores":"[3.2e-10, 1.0]","camera_type":"Стационарная",
              "camera_class":"Астра-Трафик","time_check":"2021-08-01 09:02:59","direction":0}""";
 
-    private Process gateway;
+    private AppProcess gateway;
 
     @AfterEach
     void stop() throws InterruptedException {
         if (gateway != null) {
-            gateway.destroy();
-            gateway.waitFor();
+            gateway.stop();
         }
     }
 
     @Test
     void jarServesRegnoWithOnlyTheApiKeyInItsEnvironment() throws Exception {
-        Path jar = Path.of("target", "gateway.jar");
-        assertThat(jar).as("run through 'mvnw verify', which packages the jar first").exists();
-        int port = freePort();
-        int managementPort = freePort();
+        int port = AppProcess.freePort();
+        int managementPort = AppProcess.freePort();
         Path log = Files.createTempFile("gateway-jar", ".log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", jar.toString(), "--server.port=" + port, "--management.server.port=" + managementPort)
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().clear();
-        builder.environment().putAll(Map.of("GATEWAY_API_KEYS", "jar-test-key"));
-        gateway = builder.start();
+        gateway = AppProcess.start(Path.of("target", "gateway.jar"), Map.of("GATEWAY_API_KEYS", "jar-test-key",
+                        "SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(managementPort)),
+                AppProcess.Environment.ONLY_GIVEN, log, "-Xmx256m");
 
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpResponse<String> health = awaitHealthy(http, managementPort, log);
+        String liveness = "http://127.0.0.1:" + managementPort + "/actuator/health/liveness";
+        gateway.await("gateway alive", Duration.ofSeconds(60), () -> AppProcess.get(liveness) == 200);
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(liveness)).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(health.body()).contains("UP");
         // Alive and serving regno, but not ready: rentals has no database in this environment.
         HttpResponse<String> readiness = http.send(HttpRequest.newBuilder(
@@ -79,38 +75,5 @@ class GatewayJarIT {
         // Every log line is structured JSON.
         List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
         assertThat(lines).isNotEmpty().allSatisfy(l -> assertThat(l).startsWith("{").endsWith("}"));
-    }
-
-    private HttpResponse<String> awaitHealthy(HttpClient http, int managementPort, Path log) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            assertThat(gateway.isAlive()).as(() -> "gateway exited early:\n" + read(log)).isTrue();
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/liveness")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return r;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("gateway not alive within 60 s:\n" + read(log));
-    }
-
-    private static String read(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "(cannot read " + log + ")";
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

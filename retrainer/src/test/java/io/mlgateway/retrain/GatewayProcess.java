@@ -1,7 +1,7 @@
 package io.mlgateway.retrain;
 
+import io.mlgateway.core.testing.AppProcess;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
 /** The packaged gateway (gateway/target/gateway.jar), run as its own process the way operators run it. */
@@ -16,31 +17,23 @@ final class GatewayProcess implements AutoCloseable {
 
     static final String KEY = "e2e-key";
 
-    private final Process process;
-    private final Path log;
+    private final AppProcess process;
     private final int port;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private GatewayProcess(Process process, Path log, int port) {
+    private GatewayProcess(AppProcess process, int port) {
         this.process = process;
-        this.log = log;
         this.port = port;
     }
 
     static GatewayProcess start(Map<String, String> environment) throws IOException {
-        Path jar = Path.of("..", "gateway", "target", "gateway.jar");
-        if (!Files.exists(jar)) {
-            throw new AssertionError(jar.toAbsolutePath() + " is missing: run the whole build ('./mvnw verify'), which"
-                    + " packages the gateway before the retrainer's tests");
-        }
-        int port = freePort();
-        Path log = Files.createTempFile("e2e-gateway", ".log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-jar", jar.toString(), "--server.port=" + port, "--management.server.port=" + freePort())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("GATEWAY_API_KEYS", KEY);
-        builder.environment().putAll(environment);
-        return new GatewayProcess(builder.start(), log, port);
+        int port = AppProcess.freePort();
+        Map<String, String> env = new HashMap<>(environment);
+        env.put("GATEWAY_API_KEYS", KEY);
+        env.put("SERVER_PORT", Integer.toString(port));
+        env.put("MANAGEMENT_SERVER_PORT", Integer.toString(AppProcess.freePort()));
+        return new GatewayProcess(AppProcess.start(Path.of("..", "gateway", "target", "gateway.jar"), env,
+                AppProcess.Environment.INHERIT_OTHERS, Files.createTempFile("e2e-gateway", ".log"), "-Xmx384m"), port);
     }
 
     HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
@@ -51,11 +44,7 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     String log() {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "(unreadable)";
-        }
+        return process.log();
     }
 
     boolean isAlive() {
@@ -64,13 +53,6 @@ final class GatewayProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        process.destroy();
-        process.waitFor();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        process.close();
     }
 }

@@ -8,6 +8,7 @@ import io.mlgateway.core.features.RentalFeatures;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.notify.ModelRetrainedMessage;
+import io.mlgateway.core.testing.AppProcess;
 import io.mlgateway.core.testing.LocalServices;
 import io.mlgateway.core.testing.Registries;
 import io.mlgateway.core.training.BikeSharingData;
@@ -51,15 +52,11 @@ class RetrainEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         startConsumer();
-        gateway = GatewayProcess.start(Map.of(
-                "SPRING_R2DBC_URL", db.r2dbcUrl(),
-                "SPRING_R2DBC_USERNAME", db.user(),
-                "SPRING_R2DBC_PASSWORD", db.password(),
-                "SPRING_DATA_REDIS_URL", LocalServices.redisUri(),
-                "SPRING_KAFKA_BOOTSTRAP_SERVERS", LocalServices.kafkaBootstrap(),
-                // Only the Kafka message can explain a swap within the test's seconds.
-                "GATEWAY_MODEL_CACHE_VERSION_CHECK_INTERVAL", "10m",
-                "GATEWAY_RENTALS_STARTUP_RETRY", "500ms"));
+        Map<String, String> environment = new java.util.HashMap<>(AppProcess.services(db));
+        // Only the Kafka message can explain a swap within the test's seconds.
+        environment.put("GATEWAY_MODEL_CACHE_VERSION_CHECK_INTERVAL", "10m");
+        environment.put("GATEWAY_RENTALS_STARTUP_RETRY", "500ms");
+        gateway = GatewayProcess.start(environment);
         retrainer = RetrainerApps.start(db,
                 "--retrainer.sweep-interval=2s",
                 "--retrainer.outbox-interval=500ms",

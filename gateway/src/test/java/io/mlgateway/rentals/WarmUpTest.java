@@ -1,0 +1,115 @@
+package io.mlgateway.rentals;
+
+import static io.mlgateway.rentals.RentalsTestSupport.JSON;
+import static io.mlgateway.rentals.RentalsTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.mlgateway.GatewayApplication;
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.TestModels;
+import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.RecentUsers;
+import io.mlgateway.modelstore.ServedModel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Readiness means "can score now": an instance serves users, publishes them as recently active, and a second
+ * instance starting afterwards reports ready only once it holds those users' models, before any of them asks.
+ */
+class WarmUpTest {
+
+    private static final LocalServices.TestDatabase db = LocalServices.freshDatabase();
+    private static final List<ConfigurableApplicationContext> started = new ArrayList<>();
+
+    @AfterAll
+    static void stop() {
+        started.forEach(ConfigurableApplicationContext::close);
+    }
+
+    private static ConfigurableApplicationContext start() {
+        Map<String, Object> properties = new HashMap<>(RentalsTestSupport.properties(db));
+        properties.put("server.port", 0);
+        properties.put("management.server.port", 0);
+        properties.put("gateway.model-cache.warm-up.publish-interval", "500ms");
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(GatewayApplication.class)
+                .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
+        started.add(context);
+        return context;
+    }
+
+    private static int port(ConfigurableApplicationContext context) {
+        return ((WebServerApplicationContext) context).getWebServer().getPort();
+    }
+
+    private static JsonNode readiness(ConfigurableApplicationContext context) {
+        int management = Integer.parseInt(context.getEnvironment().getProperty("local.management.port"));
+        byte[] body = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + management).build()
+                .get().uri("/actuator/health/readiness").exchange().expectBody().returnResult().getResponseBody();
+        return JSON.readTree(body);
+    }
+
+    @Test
+    void aStartingInstanceIsReadyOnlyOnceTheRecentlyActiveUsersAreInMemory() throws Exception {
+        ConfigurableApplicationContext first = start();
+        await("first instance ready", Duration.ofSeconds(90), () -> first.getBean(RentalsReadiness.class).isReady());
+        assertThat(readiness(first).path("status").stringValue()).isEqualTo("UP");
+        assertThat(readiness(first).path("components").path("rentals").path("details").path("phase").stringValue())
+                .isEqualTo("ready");
+
+        ModelRegistry registry = first.getBean(ModelRegistry.class);
+        ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
+        List<BikeSharingData.Hour> hours = BikeSharingData.where(h -> !h.isYear2011());
+        List<String> users = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            String user = "warm-" + i + "-" + UUID.randomUUID().toString().substring(0, 6);
+            if (i % 3 != 0) { // two in three with a model of their own, the rest on the base
+                registry.store(TestModels.continued(user, base, null, hours.subList(40 * i, 40 * i + 40), 2), null).block();
+            }
+            RentalsTestSupport.servedVersion(port(first), user, hours.get(i));
+            users.add(user);
+        }
+        // Published to Redis within the publish interval, each with when it was served.
+        RedisClient client = RedisClient.create(LocalServices.redisUri());
+        try (StatefulRedisConnection<String, String> redis = client.connect()) {
+            await("recent users published", Duration.ofSeconds(10), () -> users.stream()
+                    .allMatch(u -> redis.sync().zscore(RecentUsers.KEY, u) != null));
+            double score = redis.sync().zscore(RecentUsers.KEY, users.get(0));
+            assertThat(System.currentTimeMillis() - score).isBetween(0.0, 60_000.0);
+        } finally {
+            client.shutdown();
+        }
+
+        ConfigurableApplicationContext second = start();
+        await("second instance ready", Duration.ofSeconds(90), () -> second.getBean(RentalsReadiness.class).isReady());
+        RentalsReadiness.WarmUp warmUp = second.getBean(RentalsReadiness.class).lastWarmUp();
+        assertThat(warmUp.timedOut()).isFalse();
+        assertThat(warmUp.loaded()).isGreaterThanOrEqualTo(users.size());
+        // Every one of them is in memory, with the version it is served, before it sent the second instance anything.
+        Map<String, ServedModel> inMemory = second.getBean(ModelResolver.class).cachedModels();
+        for (String user : users) {
+            assertThat(inMemory).containsKey(user);
+            Long own = registry.headVersions(List.of(user)).block().get(user);
+            assertThat(inMemory.get(user).version()).isEqualTo(own != null ? own : base.version());
+        }
+        JsonNode details = readiness(second).path("components").path("rentals").path("details");
+        assertThat(details.path("phase").stringValue()).isEqualTo("ready");
+        assertThat(details.path("warmUp").path("loaded").longValue()).isEqualTo(warmUp.loaded());
+    }
+}
