@@ -14,6 +14,7 @@
 #
 # Environment (defaults): ROUNDS=3 DURATION=10s CONNECTIONS="16 64" THREADS=2 RATE=500 RATE_DURATION=20 (seconds)
 #   MANY_USERS=10000 (0: skip the many-user workload) RATE_USERS=1000 (users of the open-loop many-user probe)
+#   WARMUP=20s (JIT warm-up of the gateway per endpoint, before the rounds)
 #   GATEWAY_HEAP=512m SKIP_BUILD=0 GATEWAY_JAVA_OPTS (extra JVM flags) GATEWAY_ENV (extra "K=V ..." for the gateway)
 # The gateway runs from gateway/target/gateway.jar with the 'local' profile against deploy/local/services.sh,
 # logging its predictions to a database of its own that every run starts empty (lib.sh).
@@ -83,10 +84,10 @@ if (( MANY_USERS > 0 )); then
   printf 'cold\t%s\t64\tgateway\t%s\t%s\t%s\t%s\n' "${spec%%|*}" "$rps" "$p50" "$p99" "$err" >>"$RESULTS"
   metrics >"$OUT/metrics-after-sweep.txt"
 fi
-say "warm-up (JIT) of both servers"
+say "warm-up (JIT) of both servers: ${WARMUP:-20s} per endpoint"
 for spec in "${ENDPOINTS[@]}"; do
-  run_wrk gateway $GW_PORT "$spec" 64 10s >/dev/null
-  run_wrk baseline $BASE_PORT "$spec" 64 5s >/dev/null
+  run_wrk gateway $GW_PORT "$spec" 64 "${WARMUP:-20s}" >/dev/null
+  run_wrk baseline $BASE_PORT "$spec" 64 10s >/dev/null
 done
 for round in $(seq 1 "$ROUNDS"); do
   for spec in "${ENDPOINTS[@]}"; do

@@ -84,6 +84,15 @@ public class InferenceLog implements SmartLifecycle {
     /** Predictions accepted and not yet written: queued plus the batch being written. Bounded by capacity. */
     private final AtomicInteger held = new AtomicInteger();
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+    /**
+     * What the writer does, published for offers: they wake it only when that is needed, since a wake is a task
+     * hand-off and a thread unpark per prediction. Busy (writing, or waiting to retry): it drains by itself when
+     * that is over. Spacing (waiting out the flush interval): it drains at the end of the interval, so offers wake it
+     * only once a whole batch is held (it then writes at once). Idle: every offer wakes it.
+     */
+    private volatile WriterState state = WriterState.IDLE;
+
+    private enum WriterState { IDLE, SPACING, BUSY }
     private final Sinks.Many<Long> flushes = Sinks.many().multicast().directBestEffort();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean stopping;
@@ -198,7 +207,10 @@ public class InferenceLog implements SmartLifecycle {
             pending.add(r.requestId());
         }
         queue.addAll(records);
-        wake();
+        WriterState writer = state;
+        if (writer == WriterState.IDLE || (writer == WriterState.SPACING && held.get() >= properties.batchSize())) {
+            wake();
+        }
         return true;
     }
 
@@ -297,6 +309,19 @@ public class InferenceLog implements SmartLifecycle {
     }
 
     private void drain() {
+        drainOnce();
+        // Publish the state, then look at the queue again: a record offered while the state said busy (and so did
+        // not wake the writer) is either seen here or was offered after the state changed, and woke it.
+        while (true) {
+            state = writing || backingOff ? WriterState.BUSY : spacing ? WriterState.SPACING : WriterState.IDLE;
+            if (state != WriterState.IDLE || queue.isEmpty()) {
+                return;
+            }
+            drainOnce();
+        }
+    }
+
+    private void drainOnce() {
         if (writing || backingOff) {
             return;
         }

@@ -13,7 +13,9 @@ import org.springframework.util.unit.DataSize;
  *                             {@code gateway.modelstore.memory.bytes{part="bases"}}). Past it, the least useful
  *                             users are dropped and read again from Redis when they return
  * @param idleExpiry           a user not served for this long leaves memory
- * @param maxConcurrentLoads   model loads (Redis, PostgreSQL) in flight at once; more wait their turn
+ * @param maxConcurrentReads   registry queries for users' models in flight at once; users missed meanwhile wait and
+ *                             are read together in the next query (never refused: a cold burst reads in batches)
+ * @param readBatchSize        users per registry query at most
  * @param redisTtl             how long a model stays in Redis after it was last loaded from PostgreSQL
  * @param versionCheckInterval how often cached versions are compared with the registry: the bound on staleness
  *                             when a model-retrained message is lost or Kafka is unreachable
@@ -23,7 +25,8 @@ import org.springframework.util.unit.DataSize;
 public record ModelCacheProperties(
         @DefaultValue("256MB") DataSize maxBytes,
         @DefaultValue("6h") Duration idleExpiry,
-        @DefaultValue("16") int maxConcurrentLoads,
+        @DefaultValue("4") int maxConcurrentReads,
+        @DefaultValue("500") int readBatchSize,
         @DefaultValue("1h") Duration redisTtl,
         @DefaultValue("30s") Duration versionCheckInterval,
         @DefaultValue WarmUp warmUp) {
@@ -31,7 +34,8 @@ public record ModelCacheProperties(
     public ModelCacheProperties {
         require(maxBytes != null && maxBytes.toBytes() > 0, "max-bytes", "must be positive");
         require(positive(idleExpiry), "idle-expiry", "must be positive");
-        require(maxConcurrentLoads > 0, "max-concurrent-loads", "must be at least 1");
+        require(maxConcurrentReads > 0, "max-concurrent-reads", "must be at least 1");
+        require(readBatchSize > 0, "read-batch-size", "must be at least 1");
         require(positive(redisTtl), "redis-ttl", "must be positive");
         require(positive(versionCheckInterval), "version-check-interval", "must be positive");
         require(warmUp != null, "warm-up", "is required");

@@ -25,20 +25,18 @@ import reactor.core.scheduler.Schedulers;
  * Reads a user's model from the slower tiers and makes it ready to score: Redis ({@code model:{user_id}}) →
  * PostgreSQL → the shared base model for users without one of their own. A user's model is layered on a base
  * version ({@link TreeModel}): the base is loaded once per version and every user's model references it, so a user
- * costs only its own trees. Loads run with bounded concurrency ({@link LoadLimit}) and decode off the event loops.
+ * costs only its own trees. Registry reads of concurrent misses are gathered into few queries with a bounded number in
+ * flight ({@link BatchedReads}); models decode off the event loops.
  */
 @Component
 public class ModelLoader implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
-    /** Users per registry query when warming many at once. */
-    private static final int BATCH = 500;
-
     private final ModelRegistry registry;
     private final RedisModelCache redis;
     private final ModelStoreMetrics metrics;
     private final Duration redisTimeout;
-    private final LoadLimit limit;
+    private final BatchedReads<ModelRecord> currentModels;
     /** Base models by version, each loaded once; a handful at most (a new base comes with a base retrain). */
     private final ConcurrentHashMap<Long, ServedModel> bases = new ConcurrentHashMap<>();
     /** Base loads under way: concurrent first uses of a base share one load. */
@@ -57,7 +55,8 @@ public class ModelLoader implements DisposableBean {
         this.redis = redis;
         this.metrics = metrics;
         this.redisTimeout = redisProperties.timeout();
-        this.limit = new LoadLimit(properties.maxConcurrentLoads());
+        this.currentModels = new BatchedReads<>(users -> registry.current(users).collectMap(ModelRecord::userId),
+                properties.maxConcurrentReads(), properties.readBatchSize());
         this.minimumVersions = Caffeine.newBuilder().expireAfterWrite(properties.redisTtl()).maximumSize(1_000_000)
                 .build();
     }
@@ -84,27 +83,25 @@ public class ModelLoader implements DisposableBean {
 
     /** The user's model from Redis or PostgreSQL, or the base model if the user has none of its own. */
     public Mono<ServedModel> load(String userId) {
-        return limit.run(Mono.defer(() -> fromRedis(userId))
+        return Mono.defer(() -> fromRedis(userId))
                 .switchIfEmpty(Mono.defer(() -> fromPostgres(userId)))
-                .switchIfEmpty(Mono.defer(this::base)));
+                .switchIfEmpty(Mono.defer(this::base));
     }
 
     /**
-     * The models of many users in few registry queries (warming a starting instance): each user's own model, or the
-     * base. Users whose model cannot be read are left out.
+     * The models of many users (warming a starting instance) straight from the registry, in queries of up to
+     * {@code read-batch-size} users: each user's own model, or the base. Users whose model cannot be read are left
+     * out.
      */
     public Flux<Map.Entry<String, ServedModel>> loadAll(Collection<String> userIds) {
-        return Flux.fromIterable(userIds).buffer(BATCH).concatMap(batch -> limit.run(
-                        registry.current(batch).collectMap(ModelRecord::userId))
-                .flatMapMany(found -> Flux.fromIterable(batch).concatMap(user -> {
-                    ModelRecord record = found.get(user);
-                    return (record == null ? base() : fromRecord(record, "postgres"))
-                            .map(model -> Map.entry(user, model))
-                            .onErrorResume(e -> {
-                                log.debug("warming {} failed: {}", user, e.toString());
-                                return Mono.empty();
-                            });
-                })));
+        return Flux.fromIterable(userIds).flatMap(user -> currentModels.read(user)
+                .flatMap(record -> fromRecord(record, "postgres"))
+                .switchIfEmpty(Mono.defer(this::base))
+                .map(model -> Map.entry(user, model))
+                .onErrorResume(e -> {
+                    log.debug("warming {} failed: {}", user, e.toString());
+                    return Mono.empty();
+                }), Integer.MAX_VALUE);
     }
 
     /** A newer version of the user's model exists: an older copy in Redis must not be served any more. */
@@ -138,7 +135,7 @@ public class ModelLoader implements DisposableBean {
 
     private Mono<ServedModel> fromPostgres(String userId) {
         long started = System.nanoTime();
-        return registry.current(userId)
+        return currentModels.read(userId)
                 .onErrorMap(e -> new ModelStoreUnavailableException("model registry unreachable: " + e.getMessage()))
                 .doOnError(e -> metrics.lookup("postgres", "error"))
                 .switchIfEmpty(Mono.fromRunnable(() -> {
@@ -213,9 +210,9 @@ public class ModelLoader implements DisposableBean {
         return bases.values().stream().mapToLong(ServedModel::ownFootprintBytes).sum();
     }
 
-    /** Loads waiting for a slot (a gauge). */
-    int queuedLoads() {
-        return limit.queued();
+    /** Users waiting for a registry query to read them (a gauge). */
+    int waitingReads() {
+        return currentModels.waiting();
     }
 
     List<Long> loadedBaseVersions() {

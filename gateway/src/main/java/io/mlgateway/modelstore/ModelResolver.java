@@ -41,6 +41,9 @@ public class ModelResolver {
         this.loader = loader;
         this.metrics = metrics;
         this.memory = Caffeine.newBuilder()
+                // Maintenance (recording reads, evicting) runs on the thread that triggers it, amortized and without
+                // blocking: handing it to the common pool cost a task and a thread wake-up every few reads.
+                .executor(Runnable::run)
                 .maximumWeight(properties.maxBytes().toBytes())
                 .weigher((String user, ServedModel model) -> weight(model))
                 .expireAfterAccess(properties.idleExpiry())
@@ -52,7 +55,7 @@ public class ModelResolver {
                 .buildAsync();
         metrics.memory(() -> memory.synchronous().estimatedSize(),
                 () -> memory.synchronous().policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L),
-                loader::baseFootprintBytes, loader::queuedLoads);
+                properties.maxBytes().toBytes(), loader::baseFootprintBytes, loader::waitingReads);
     }
 
     /** A user served the shared base weighs only its entry; a user with its own model, its own trees too. */

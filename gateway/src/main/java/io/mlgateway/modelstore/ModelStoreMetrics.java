@@ -66,8 +66,8 @@ public class ModelStoreMetrics {
     }
 
     /** The memory tier's gauges (held strongly: the suppliers are lambdas nothing else references). */
-    void memory(Supplier<Number> users, Supplier<Number> userBytes, Supplier<Number> baseBytes,
-            Supplier<Number> queuedLoads) {
+    void memory(Supplier<Number> users, Supplier<Number> userBytes, long limitBytes, Supplier<Number> baseBytes,
+            Supplier<Number> waitingReads) {
         Gauge.builder("gateway.modelstore.cache.entries", users, s -> s.get().doubleValue())
                 .description("users with a model in this instance's memory").strongReference(true).register(meters);
         Gauge.builder("gateway.modelstore.memory.bytes", userBytes, s -> s.get().doubleValue()).tag("part", "users")
@@ -76,8 +76,12 @@ public class ModelStoreMetrics {
                 .baseUnit("bytes").strongReference(true).register(meters);
         Gauge.builder("gateway.modelstore.memory.bytes", baseBytes, s -> s.get().doubleValue()).tag("part", "bases")
                 .baseUnit("bytes").strongReference(true).register(meters);
-        Gauge.builder("gateway.modelstore.loads.queued", queuedLoads, s -> s.get().doubleValue())
-                .description("model loads waiting for a free slot (gateway.model-cache.max-concurrent-loads)")
+        Gauge.builder("gateway.modelstore.memory.limit.bytes", () -> limitBytes)
+                .description("what users' models may occupy (gateway.model-cache.max-bytes); bases are not counted")
+                .baseUnit("bytes").register(meters);
+        Gauge.builder("gateway.modelstore.reads.waiting", waitingReads, s -> s.get().doubleValue())
+                .description("users waiting for a registry query to read their model"
+                        + " (gateway.model-cache.max-concurrent-reads in flight)")
                 .strongReference(true).register(meters);
     }
 

@@ -13,7 +13,7 @@ class RequestIdsTest {
     @Test
     void areVersion7WithTheRfcVariantAndTheTimestampInTheFirst48Bits() {
         long millis = 1_763_700_000_123L;
-        UUID id = RequestIds.of(millis, new SecureRandom());
+        UUID id = RequestIds.of(millis, new RequestIds.RandomBits(new SecureRandom()));
         assertThat(id.version()).isEqualTo(7);
         assertThat(id.variant()).isEqualTo(2);
         assertThat(id.getMostSignificantBits() >>> 16).isEqualTo(millis);
@@ -23,7 +23,7 @@ class RequestIdsTest {
 
     @Test
     void idsOfLaterMillisecondsSortAfterEarlierOnes() {
-        SecureRandom random = new SecureRandom();
+        RequestIds.RandomBits random = new RequestIds.RandomBits(new SecureRandom());
         UUID earlier = RequestIds.of(1_000_000L, random);
         UUID later = RequestIds.of(1_000_001L, random);
         // PostgreSQL orders uuid bytewise (unsigned), i.e. by the timestamp first.
@@ -49,5 +49,24 @@ class RequestIdsTest {
         Set<Integer> versions = new HashSet<>();
         ids.forEach(id -> versions.add(id.version()));
         assertThat(versions).containsExactly(7);
+    }
+
+    @Test
+    void bitsComeFromTheGeneratorInOrderAndItIsCalledOncePer512Longs() {
+        int[] calls = new int[1];
+        SecureRandom counting = new SecureRandom() {
+            @Override
+            public void nextBytes(byte[] bytes) {
+                calls[0]++;
+                java.util.Arrays.fill(bytes, (byte) calls[0]);
+            }
+        };
+        RequestIds.RandomBits bits = new RequestIds.RandomBits(counting);
+        for (int i = 0; i < 512; i++) {
+            assertThat(bits.nextLong()).isEqualTo(0x0101010101010101L);
+        }
+        assertThat(calls[0]).isEqualTo(1);
+        assertThat(bits.nextLong()).isEqualTo(0x0202020202020202L);
+        assertThat(calls[0]).isEqualTo(2);
     }
 }

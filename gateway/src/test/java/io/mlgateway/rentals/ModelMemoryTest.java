@@ -122,6 +122,7 @@ class ModelMemoryTest {
         await("evictions", Duration.ofSeconds(5),
                 () -> meters.get("gateway.modelstore.evictions").tag("cause", "size").counter().count() > 0);
         assertThat(memory("users")).isLessThanOrEqualTo(MAX_BYTES);
+        assertThat(meters.get("gateway.modelstore.memory.limit.bytes").gauge().value()).isEqualTo((double) MAX_BYTES);
         // A dropped user is loaded again on its next request and served its own model.
         String dropped = own.stream().filter(u -> !resolver.cachedModels().containsKey(u)).findFirst().orElseThrow();
         long version = registry.current(dropped).block().version();

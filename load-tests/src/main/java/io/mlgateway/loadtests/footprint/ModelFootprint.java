@@ -1,0 +1,163 @@
+package io.mlgateway.loadtests.footprint;
+
+import biz.k11i.xgboost.Predictor;
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mlgateway.core.modelstore.ModelFormat;
+import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.core.training.BoosterTrainer;
+import io.mlgateway.core.training.TrainingSet;
+import io.mlgateway.core.training.XGBoostTrees;
+import io.mlgateway.core.trees.ScoringModel;
+import io.mlgateway.core.trees.TreeEnsemble;
+import io.mlgateway.core.trees.TreeModel;
+import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.ServedModel;
+import java.io.ByteArrayInputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import ml.dmlc.xgboost4j.java.Booster;
+import ml.dmlc.xgboost4j.java.DMatrix;
+import ml.dmlc.xgboost4j.java.XGBoost;
+
+/**
+ * What a user with a model of its own really costs in memory, measured rather than computed: the heap (after full
+ * GCs) and the resident set grown by holding {@code USERS} users' models, each the base plus 10 trees of its own
+ * fitted on 40 of its hours, in three forms:
+ * <ul>
+ *   <li>the gateway's: a {@link ServedModel} per user layered on one shared base, in a Caffeine async cache keyed
+ *       by user as {@link ModelResolver} holds them; printed beside the weight the resolver charges for them;</li>
+ *   <li>ai.h2o:xgboost-predictor: a {@code Predictor} per user holding the whole continued model (210 trees);</li>
+ *   <li>xgboost4j: a {@code Booster} per user (native memory, so the resident set is what grows).</li>
+ * </ul>
+ * {@code java -cp … io.mlgateway.loadtests.footprint.ModelFootprint [users=2000]}
+ */
+public final class ModelFootprint {
+
+    private ModelFootprint() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int users = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        List<BikeSharingData.Hour> hours = BikeSharingData.load();
+        Booster base = BoosterTrainer.trainBooster(TrainingSet.of(hours.stream()
+                .filter(BikeSharingData.Hour::isYear2011).toList()), BoosterTrainer.BASE_ROUNDS);
+        TreeModel baseModel = XGBoostTrees.standalone(base);
+        ScoringModel baseScoring = baseModel.bind(null);
+        List<BikeSharingData.Hour> year2012 = hours.stream().filter(h -> !h.isYear2011()).toList();
+
+        // 50 distinct continued boosters, each user holding its own copy (decoded from bytes, as loads do).
+        int distinct = 50;
+        List<byte[]> ownBytes = new ArrayList<>();
+        List<byte[]> legacyBytes = new ArrayList<>();
+        List<byte[]> ubjBytes = new ArrayList<>();
+        long ownTreesEncoded = 0;
+        for (int d = 0; d < distinct; d++) {
+            Random random = new Random(d);
+            List<BikeSharingData.Hour> sample = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                sample.add(year2012.get(random.nextInt(year2012.size())));
+            }
+            Booster continued = continueFrom(base, TrainingSet.of(sample), 10);
+            TreeEnsemble own = XGBoostTrees.trees(continued).slice(200, 210);
+            byte[] encoded = ModelFormat.encode(TreeModel.layered(1L, own));
+            ownTreesEncoded += encoded.length;
+            ownBytes.add(encoded);
+            legacyBytes.add(continued.toByteArray("deprecated"));
+            ubjBytes.add(continued.toByteArray("ubj"));
+            continued.dispose();
+        }
+        System.out.printf("a user's 10 own trees: %,d bytes encoded (trees-v1); the whole continued model: %,d bytes"
+                + " as XGBoost UBJ; the base: %,d bytes encoded, %,d bytes in memory%n", ownTreesEncoded / distinct,
+                ubjBytes.get(0).length, ModelFormat.encode(baseModel).length, baseScoring.ownFootprintBytes());
+
+        long heap0 = heap();
+        long rss0 = rss();
+        AsyncCache<String, ServedModel> cache = Caffeine.newBuilder().maximumWeight(Long.MAX_VALUE)
+                .weigher((String u, ServedModel m) -> (int) (ModelResolver.ENTRY_BYTES + m.ownFootprintBytes()))
+                .buildAsync();
+        long charged = 0;
+        for (int u = 0; u < users; u++) {
+            TreeModel model = ModelFormat.decode(ModelFormat.TREES, ownBytes.get(u % distinct));
+            ServedModel served = new ServedModel(1000L + u, false, model.bind(baseScoring));
+            cache.put("user-" + u, CompletableFuture.completedFuture(served));
+            charged += ModelResolver.ENTRY_BYTES + served.ownFootprintBytes();
+        }
+        long heap1 = heap();
+        System.out.printf("engine:    %,d users: heap +%,d bytes = %,d bytes per user (the resolver charges %,d per"
+                + " user); resident set +%,d bytes%n", users, heap1 - heap0, (heap1 - heap0) / users, charged / users,
+                rss() - rss0);
+        keep(cache);
+        cache = null;
+
+        // The other two hold a whole model per user: fewer users, or they would not fit the heap.
+        int fewer = Math.min(users, 500);
+        heap0 = heap();
+        rss0 = rss();
+        HashMap<String, Predictor> h2o = new HashMap<>();
+        for (int u = 0; u < fewer; u++) {
+            h2o.put("user-" + u, new Predictor(new ByteArrayInputStream(legacyBytes.get(u % distinct))));
+        }
+        heap1 = heap();
+        System.out.printf("h2o:       %,d users: heap +%,d bytes = %,d bytes per user; resident set +%,d bytes%n",
+                fewer, heap1 - heap0, (heap1 - heap0) / fewer, rss() - rss0);
+        keep(h2o);
+        h2o = null;
+
+        int boosters = fewer;
+        heap0 = heap();
+        rss0 = rss();
+        List<Booster> native_ = new ArrayList<>();
+        for (int u = 0; u < boosters; u++) {
+            native_.add(XGBoost.loadModel(ubjBytes.get(u % distinct)));
+        }
+        heap1 = heap();
+        long rss1 = rss();
+        System.out.printf("xgboost4j: %,d boosters: heap +%,d bytes, resident set +%,d bytes = %,d bytes per user%n",
+                boosters, heap1 - heap0, rss1 - rss0, (rss1 - rss0) / boosters);
+        native_.forEach(Booster::dispose);
+        base.dispose();
+    }
+
+    private static Booster continueFrom(Booster start, TrainingSet data, int rounds) throws Exception {
+        Booster copy = XGBoost.loadModel(start.toByteArray("ubj"));
+        DMatrix matrix = new DMatrix(data.features(), data.rows(), 12, Float.NaN);
+        try {
+            matrix.setLabel(data.labels());
+            return XGBoost.train(matrix, BoosterTrainer.params(), rounds, new HashMap<>(), null, null, null, 0, copy);
+        } finally {
+            matrix.dispose();
+        }
+    }
+
+    private static volatile Object sink;
+
+    private static void keep(Object o) {
+        sink = o;
+        sink = null;
+    }
+
+    private static long heap() throws InterruptedException {
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /** Resident set size of this process, from /proc (Linux). */
+    private static long rss() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return -1;
+    }
+}
