@@ -11,11 +11,13 @@ BENCH_DB=${BENCH_DB:-inference_bench}
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 
-# Services up, with an empty database $BENCH_DB for the gateway under test.
+# Services up, with an empty database $BENCH_DB for the gateway under test and an empty Redis: cached models and
+# the recently active users of an earlier run would otherwise warm this one.
 fresh_services() {
   "$ROOT/deploy/local/services.sh" up >/dev/null
   PGPASSWORD=inference psql -h 127.0.0.1 -U inference -d inference -q -c "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null
   LOCAL_PG_DB=$BENCH_DB "$ROOT/deploy/local/services.sh" up >/dev/null
+  redis-cli -p "${LOCAL_REDIS_PORT:-6379}" FLUSHDB >/dev/null
 }
 
 # start_gateway LOG HEAP [java options...]: starts gateway/target/gateway.jar ('local' profile, $BENCH_DB, the direct

@@ -2,10 +2,10 @@ package io.mlgateway.modelstore;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.RedisModelCache;
-import io.mlgateway.core.trees.ScoringModel;
 import io.mlgateway.core.trees.TreeModel;
 import java.time.Duration;
 import java.util.Collection;
@@ -45,7 +45,9 @@ public class ModelLoader implements DisposableBean {
     private volatile ServedModel currentBase;
     /** Versions announced on Kafka or found in the registry: an older copy in Redis is stale and skipped. */
     private final Cache<String, Long> minimumVersions;
-    /** Decoding takes microseconds (a legacy XGBoost model milliseconds): off the Netty and driver threads. */
+    /** Largest model decoded on the thread that read it (~10 µs); a user's 10 own trees take ~5 KB, the base 350 KB. */
+    private static final int INLINE_DECODE_BYTES = 64 * 1024;
+    /** Where large and legacy models decode: off the Netty and driver threads. */
     private final Scheduler decoding = Schedulers.newBoundedElastic(
             Math.max(2, Runtime.getRuntime().availableProcessors()), 100_000, "model-load", 60, true);
 
@@ -123,8 +125,7 @@ public class ModelLoader implements DisposableBean {
                     log.debug("redis lookup for {} failed: {}", userId, e.toString());
                     return Mono.empty();
                 })
-                .publishOn(decoding)
-                .flatMap(cached -> decode(cached.format(), cached.bytes(), cached.version(), false)
+                .flatMap(cached -> decodeOffDriver(cached.format(), cached.bytes(), cached.version(), false)
                         .onErrorResume(e -> {
                             // A corrupt or foreign entry: read the registry instead (and overwrite the entry).
                             log.warn("ignoring unreadable redis entry for {}: {}", userId, e.toString());
@@ -151,8 +152,7 @@ public class ModelLoader implements DisposableBean {
     }
 
     private Mono<ServedModel> fromRecord(ModelRecord record, String source) {
-        return Mono.just(record).publishOn(decoding)
-                .flatMap(r -> decode(r.format(), r.bytes(), r.version(), r.isBase()))
+        return decodeOffDriver(record.format(), record.bytes(), record.version(), record.isBase())
                 .onErrorMap(IllegalArgumentException.class, e -> {
                     // Not the client's fault and nothing it can fix: logged loudly, answered as unavailable.
                     log.error("model version {} in {} is unreadable: {}", record.version(), source, e.getMessage());
@@ -160,11 +160,23 @@ public class ModelLoader implements DisposableBean {
                 });
     }
 
+    /**
+     * {@link #decode}, on the decoding scheduler when it takes long: a legacy XGBoost model (a native load) or a large
+     * one (a base model, 350 KB). A user's own trees (a few KB, about a microsecond) decode on the thread that read
+     * them: hopping to another thread would cost more than the work.
+     */
+    private Mono<ServedModel> decodeOffDriver(String format, byte[] bytes, long version, boolean isBase) {
+        if (ModelFormat.TREES.equals(format) && bytes.length <= INLINE_DECODE_BYTES) {
+            return decode(format, bytes, version, isBase);
+        }
+        return Mono.defer(() -> decode(format, bytes, version, isBase)).subscribeOn(decoding);
+    }
+
     /** Decodes (on the calling thread) and binds a layered model to its base, loading the base if needed. */
     private Mono<ServedModel> decode(String format, byte[] bytes, long version, boolean isBase) {
         TreeModel model;
         try {
-            model = io.mlgateway.core.modelstore.ModelFormat.decode(format, bytes);
+            model = ModelFormat.decode(format, bytes);
         } catch (IllegalArgumentException e) {
             return Mono.error(e);
         }

@@ -14,12 +14,9 @@ import io.mlgateway.core.trees.TreeModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import ml.dmlc.xgboost4j.java.Booster;
-import ml.dmlc.xgboost4j.java.DMatrix;
-import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -84,7 +81,7 @@ public class RentalsScoringBenchmark {
         Booster base = BoosterTrainer.trainBooster(TrainingSet.of(year2011), BoosterTrainer.BASE_ROUNDS);
         TreeModel baseModel = XGBoostTrees.standalone(base);
         loadedBase = baseModel.bind(null);
-        Booster user = continueFrom(base, TrainingSet.of(year2012.subList(1000, 1040)), 10);
+        Booster user = BoosterTrainer.continueBooster(base, TrainingSet.of(year2012.subList(1000, 1040)), 10);
         TreeEnsemble own = XGBoostTrees.trees(user).slice(BoosterTrainer.BASE_ROUNDS, BoosterTrainer.BASE_ROUNDS + 10);
         userModelBytes = ModelFormat.encode(TreeModel.layered(1L, own));
         switch (model) {
@@ -99,7 +96,7 @@ public class RentalsScoringBenchmark {
                 base.dispose();
             }
             case "big" -> {
-                xgboost = continueFrom(base, TrainingSet.of(year2012.subList(0, 4000)), 200);
+                xgboost = BoosterTrainer.continueBooster(base, TrainingSet.of(year2012.subList(0, 4000)), 200);
                 java = XGBoostTrees.standalone(xgboost).bind(null);
                 base.dispose();
                 user.dispose();
@@ -122,18 +119,6 @@ public class RentalsScoringBenchmark {
     @TearDown
     public void tearDown() {
         xgboost.dispose();
-    }
-
-    /** {@code rounds} more trees on a copy of {@code start}, as XGBoost continues a booster. */
-    private static Booster continueFrom(Booster start, TrainingSet data, int rounds) throws XGBoostError, IOException {
-        Booster copy = XGBoost.loadModel(start.toByteArray("ubj"));
-        DMatrix matrix = new DMatrix(data.features(), data.rows(), RentalFeatures.COUNT, Float.NaN);
-        try {
-            matrix.setLabel(data.labels());
-            return XGBoost.train(matrix, BoosterTrainer.params(), rounds, new HashMap<>(), null, null, null, 0, copy);
-        } finally {
-            matrix.dispose();
-        }
     }
 
     /** Consecutive hours as row-major matrices of {@code rows} rows each, as the scorer receives them. */

@@ -14,7 +14,6 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.RedisModelCache;
 import io.mlgateway.core.notify.ModelRetrainedMessage;
 import io.mlgateway.core.retrain.Sample;

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import ml.dmlc.xgboost4j.java.Booster;
-import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
 
 /**
@@ -64,7 +63,7 @@ public final class ModelFootprint {
             for (int i = 0; i < 40; i++) {
                 sample.add(year2012.get(random.nextInt(year2012.size())));
             }
-            Booster continued = continueFrom(base, TrainingSet.of(sample), 10);
+            Booster continued = BoosterTrainer.continueBooster(base, TrainingSet.of(sample), 10);
             TreeEnsemble own = XGBoostTrees.trees(continued).slice(200, 210);
             byte[] encoded = ModelFormat.encode(TreeModel.layered(1L, own));
             ownTreesEncoded += encoded.length;
@@ -123,17 +122,6 @@ public final class ModelFootprint {
                 boosters, heap1 - heap0, rss1 - rss0, (rss1 - rss0) / boosters);
         native_.forEach(Booster::dispose);
         base.dispose();
-    }
-
-    private static Booster continueFrom(Booster start, TrainingSet data, int rounds) throws Exception {
-        Booster copy = XGBoost.loadModel(start.toByteArray("ubj"));
-        DMatrix matrix = new DMatrix(data.features(), data.rows(), 12, Float.NaN);
-        try {
-            matrix.setLabel(data.labels());
-            return XGBoost.train(matrix, BoosterTrainer.params(), rounds, new HashMap<>(), null, null, null, 0, copy);
-        } finally {
-            matrix.dispose();
-        }
     }
 
     private static volatile Object sink;

@@ -69,9 +69,32 @@ public final class BoosterTrainer {
         }
     }
 
-    /** A booster the caller owns (and must {@link Booster#dispose()}); for tests that compare with xgboost4j. */
+    /**
+     * A booster the caller owns (and must {@link Booster#dispose()}): xgboost4j's own model, the reference the engine
+     * is checked and measured against.
+     */
     public static Booster trainBooster(TrainingSet data, int rounds) {
         return train(data, null, rounds);
+    }
+
+    /**
+     * XGBoost's own continuation ({@code xgb_model} in Python): {@code rounds} more trees on a copy of {@code start},
+     * which is left as it was. A booster the caller owns; the reference for models continued by margin.
+     */
+    public static Booster continueBooster(Booster start, TrainingSet data, int rounds) {
+        DMatrix matrix = null;
+        try {
+            Booster copy = XGBoost.loadModel(start.toByteArray("ubj"));
+            matrix = new DMatrix(data.features(), data.rows(), RentalFeatures.COUNT, Float.NaN);
+            matrix.setLabel(data.labels());
+            return XGBoost.train(matrix, params(), rounds, new HashMap<>(), null, null, null, 0, copy);
+        } catch (XGBoostError | java.io.IOException e) {
+            throw new IllegalStateException("XGBoost training failed: " + e.getMessage(), e);
+        } finally {
+            if (matrix != null) {
+                matrix.dispose();
+            }
+        }
     }
 
     private static Booster train(TrainingSet data, float[] margins, int rounds) {

@@ -72,7 +72,7 @@ class ScoringParityTest {
     /** XGBoost's own continuation: its first 200 trees are the base's, so the model is the base plus 10 trees. */
     @Test
     void aModelContinuedByXgboostIsTheBasePlusTheTreesItAdded() throws XGBoostError {
-        Booster continued = continueFrom(base, TrainingSet.of(hours.subList(9000, 9050)), 10);
+        Booster continued = BoosterTrainer.continueBooster(base, TrainingSet.of(hours.subList(9000, 9050)), 10);
         try {
             TreeEnsemble all = XGBoostTrees.trees(continued);
             assertThat(all.trees()).isEqualTo(210);
@@ -120,7 +120,7 @@ class ScoringParityTest {
     void aModelRebuiltFromScratchAndA400TreeModel() throws XGBoostError {
         TrainingSet rebuild = TrainingSet.of(hours.subList(0, 10_000));
         Booster rebuilt = BoosterTrainer.trainBooster(rebuild, BoosterTrainer.BASE_ROUNDS);
-        Booster big = continueFrom(base, TrainingSet.of(hours.subList(8645, hours.size())), 200);
+        Booster big = BoosterTrainer.continueBooster(base, TrainingSet.of(hours.subList(8645, hours.size())), 200);
         try {
             ScoringModel rebuiltScoring = roundTrip(XGBoostTrees.standalone(rebuilt)).bind(null);
             assertParity(rebuiltScoring, reference(rebuilt, rows, null), rows);
@@ -186,22 +186,6 @@ class ScoringParityTest {
             return XGBoost.train(matrix, BoosterTrainer.params(), 10, new HashMap<>(), null, null, null, 0, null);
         } finally {
             matrix.dispose();
-        }
-    }
-
-    /** XGBoost's own continuation ({@code xgb_model} in Python): {@code rounds} more trees on a copy of start. */
-    private static Booster continueFrom(Booster start, TrainingSet data, int rounds) throws XGBoostError {
-        try {
-            Booster copy = XGBoost.loadModel(start.toByteArray("ubj"));
-            DMatrix matrix = new DMatrix(data.features(), data.rows(), RentalFeatures.COUNT, Float.NaN);
-            try {
-                matrix.setLabel(data.labels());
-                return XGBoost.train(matrix, BoosterTrainer.params(), rounds, new HashMap<>(), null, null, null, 0, copy);
-            } finally {
-                matrix.dispose();
-            }
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 
