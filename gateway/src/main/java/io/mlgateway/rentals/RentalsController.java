@@ -216,13 +216,19 @@ public class RentalsController {
         }
     }
 
+    /**
+     * @param trees       trees evaluated per prediction, the base's included
+     * @param ownTrees    trees of this model's own (all of them for a standalone model)
+     * @param baseVersion the version this model is layered on; null for a model that stands alone
+     */
     public record ModelInfo(@JsonProperty("user_id") String userId, long version,
-            @JsonProperty("parent_version") Long parentVersion, int trees,
-            @JsonProperty("created_at") OffsetDateTime createdAt, JsonNode metrics, boolean base) {
+            @JsonProperty("parent_version") Long parentVersion, int trees, @JsonProperty("own_trees") int ownTrees,
+            @JsonProperty("base_version") Long baseVersion, @JsonProperty("created_at") OffsetDateTime createdAt,
+            JsonNode metrics, boolean base) {
 
         static ModelInfo of(String user, ModelRecord record, JsonMapper json) {
-            return new ModelInfo(user, record.version(), record.parentVersion(), record.numTrees(), record.createdAt(),
-                    json.readTree(record.metrics()), record.isBase());
+            return new ModelInfo(user, record.version(), record.parentVersion(), record.numTrees(), record.ownTrees(),
+                    record.baseVersion(), record.createdAt(), json.readTree(record.metrics()), record.isBase());
         }
     }
 }

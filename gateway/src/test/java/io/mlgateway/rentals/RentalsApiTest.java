@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.core.modelstore.ModelFormat;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.testing.LocalServices;
@@ -104,6 +105,8 @@ class RentalsApiTest {
         assertThat(info.get("base").booleanValue()).isTrue();
         assertThat(info.get("version").longValue()).isEqualTo(base.version());
         assertThat(info.get("trees").intValue()).isEqualTo(BoosterTrainer.BASE_ROUNDS);
+        assertThat(info.get("own_trees").intValue()).isEqualTo(BoosterTrainer.BASE_ROUNDS);
+        assertThat(info.get("base_version").isNull()).isTrue();
         assertThat(info.get("metrics").get("mae_2011").doubleValue()).isPositive();
     }
 
@@ -160,9 +163,19 @@ class RentalsApiTest {
             await("model:" + user + " in Redis", Duration.ofSeconds(5), () -> redis.sync().exists("model:" + user) == 1);
             assertThat(redis.sync().hget("model:" + user, "version")).isEqualTo(Long.toString(stored.version()));
             assertThat(redis.sync().pttl("model:" + user)).isPositive();
+            // Redis holds the compact form: the user's 3 own trees, not the base's 200.
+            assertThat(redis.sync().hget("model:" + user, "format")).isEqualTo(ModelFormat.TREES);
+            assertThat(redis.sync().hstrlen("model:" + user, "bytes")).isEqualTo(stored.bytes().length).isLessThan(5_000);
         } finally {
             client.shutdown();
         }
+
+        JsonNode info = JSON.readTree(api.get().uri("/v1/rentals/" + user + "/model").header("x-api-key", "rentals-test-key")
+                .exchange().expectStatus().isOk().expectBody().returnResult().getResponseBody());
+        assertThat(info.get("base").booleanValue()).isFalse();
+        assertThat(info.get("trees").intValue()).isEqualTo(base.numTrees() + 3);
+        assertThat(info.get("own_trees").intValue()).isEqualTo(3);
+        assertThat(info.get("base_version").longValue()).isEqualTo(base.version());
     }
 
     @Test
