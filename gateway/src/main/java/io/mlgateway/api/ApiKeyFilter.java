@@ -15,18 +15,22 @@ import reactor.core.publisher.Mono;
 /**
  * Guards the scoring API with the {@code x-api-key} header. Keys are compared in constant time against every
  * configured key (no early exit on the first match either), so response timing tells an attacker nothing.
- * Only API paths are guarded: actuator lives on its own management port.
+ * Only API paths are guarded: actuator lives on its own management port. Model operations under
+ * {@link ApiProperties#ADMIN_PREFIX} take the separate {@code x-admin-key} instead, never a client key.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
 public class ApiKeyFilter implements WebFilter {
 
     public static final String HEADER = "x-api-key";
+    public static final String ADMIN_HEADER = "x-admin-key";
 
     private final List<byte[]> keys;
+    private final List<byte[]> adminKeys;
 
     public ApiKeyFilter(ApiProperties properties) {
         this.keys = properties.apiKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+        this.adminKeys = properties.adminKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
     @Override
@@ -35,14 +39,33 @@ public class ApiKeyFilter implements WebFilter {
         if (!isApiPath(path)) {
             return chain.filter(exchange);
         }
+        if (path.startsWith(ApiProperties.ADMIN_PREFIX)) {
+            return checkAdmin(exchange.getRequest().getHeaders().getFirst(ADMIN_HEADER))
+                    .then(chain.filter(exchange));
+        }
         String presented = exchange.getRequest().getHeaders().getFirst(HEADER);
         if (presented == null || presented.isEmpty()) {
             return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "missing " + HEADER + " header", HEADER));
         }
-        if (!matches(presented.getBytes(StandardCharsets.UTF_8))) {
+        if (!matches(keys, presented.getBytes(StandardCharsets.UTF_8))) {
             return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + HEADER, HEADER));
         }
         return chain.filter(exchange);
+    }
+
+    private Mono<Void> checkAdmin(String presented) {
+        if (adminKeys.isEmpty()) {
+            return Mono.error(new ApiException(HttpStatus.FORBIDDEN,
+                    "model operations are disabled: no admin keys configured (GATEWAY_ADMIN_KEYS)", null));
+        }
+        if (presented == null || presented.isEmpty()) {
+            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "missing " + ADMIN_HEADER + " header",
+                    ADMIN_HEADER));
+        }
+        if (!matches(adminKeys, presented.getBytes(StandardCharsets.UTF_8))) {
+            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + ADMIN_HEADER, ADMIN_HEADER));
+        }
+        return Mono.empty();
     }
 
     static boolean isApiPath(String path) {
@@ -51,10 +74,10 @@ public class ApiKeyFilter implements WebFilter {
 
     /** True when {@code presented} (the header's value) is one of the configured keys. */
     public boolean accepts(String presented) {
-        return presented != null && !presented.isEmpty() && matches(presented.getBytes(StandardCharsets.UTF_8));
+        return presented != null && !presented.isEmpty() && matches(keys, presented.getBytes(StandardCharsets.UTF_8));
     }
 
-    private boolean matches(byte[] presented) {
+    private static boolean matches(List<byte[]> keys, byte[] presented) {
         boolean match = false;
         for (byte[] key : keys) {
             match |= MessageDigest.isEqual(key, presented);

@@ -68,7 +68,7 @@ public class ModelSwapListener extends SubscriptionLifecycle {
             log.warn("ignoring malformed model-retrained message at offset {}: {}", record.offset(), e.toString());
             return;
         }
-        if (message.userId() == null || !message.succeeded()) {
+        if (message.userId() == null || !message.changesModel()) {
             return;
         }
         resolver.swap(message.userId(), message.version(), "kafka");

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
 /** Validates rentals inputs into model-ready values, or a 400 naming what is wrong. */
-final class RentalsRequestParser {
+public final class RentalsRequestParser {
 
     /** Letters, digits, '.', '_', '-'; starts with a letter or digit ('_' prefixes are reserved, e.g. '_base'). */
     private static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -22,7 +22,7 @@ final class RentalsRequestParser {
     private RentalsRequestParser() {
     }
 
-    static String userId(String userId) {
+    public static String userId(String userId) {
         if (userId == null || !USER_ID.matcher(userId).matches()) {
             throw ApiException.invalidField("userId",
                     "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");

@@ -3,7 +3,10 @@ package io.mlgateway.storage;
 import io.mlgateway.core.actuals.ActualsTable;
 import io.mlgateway.core.modelstore.RedisModelCache;
 import io.mlgateway.core.storage.LazyRedisConnection;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.retrain.RetrainStore;
 import io.mlgateway.core.storage.StorageBeans;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -22,6 +25,12 @@ public class StorageConfiguration {
     @Bean
     ActualsTable actualsTable(DatabaseClient db) {
         return new ActualsTable(db);
+    }
+
+    /** For rollbacks: the same transaction that moves a head queues its announcement (the retrainer relays it). */
+    @Bean
+    RetrainStore retrainStore(DatabaseClient db, TransactionalOperator tx, ModelRegistry registry) {
+        return new RetrainStore(db, tx, registry);
     }
 
     @Bean

@@ -10,13 +10,21 @@ class ApiPropertiesTest {
 
     @Test
     void refusesToStartWithoutKeysAndSaysWhichVariableToSet() {
-        assertThatThrownBy(() -> new ApiProperties(List.of(), null)).hasMessageContaining("GATEWAY_API_KEYS");
-        assertThatThrownBy(() -> new ApiProperties(List.of(" ", ""), null)).hasMessageContaining("GATEWAY_API_KEYS");
+        assertThatThrownBy(() -> new ApiProperties(List.of(), null, null)).hasMessageContaining("GATEWAY_API_KEYS");
+        assertThatThrownBy(() -> new ApiProperties(List.of(" ", ""), null, null)).hasMessageContaining("GATEWAY_API_KEYS");
     }
 
     @Test
     void trimsKeysAsSplitFromTheCommaSeparatedVariable() {
-        assertThat(new ApiProperties(List.of(" a ", "b", ""), null).apiKeys()).containsExactly("a", "b");
+        assertThat(new ApiProperties(List.of(" a ", "b", ""), null, null).apiKeys()).containsExactly("a", "b");
+    }
+
+    @Test
+    void refusesAnAdminKeyThatIsAlsoAClientKey() {
+        assertThatThrownBy(() -> new ApiProperties(List.of("a", "b"), List.of("b"), null))
+                .hasMessageContaining("gateway.api.admin-keys");
+        assertThat(new ApiProperties(List.of("a"), List.of(" admin "), null).adminKeys()).containsExactly("admin");
+        assertThat(new ApiProperties(List.of("a"), null, null).adminKeys()).isEmpty();
     }
 
     @Test

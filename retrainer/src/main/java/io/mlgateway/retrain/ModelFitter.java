@@ -15,13 +15,10 @@ import java.util.Locale;
 import org.springframework.stereotype.Component;
 
 /**
- * Fits a user's next model (blocking, CPU-bound: run it on the training scheduler). Normally it continues the
- * current model with {@code roundsPerUpdate} more trees fitted on the new samples over the current model's
- * predictions, and appends them to the user's own trees: the model stays layered on the shared base, so it carries
- * only the trees the user's retrains added. Continuing adds trees every time, so once the next update would pass
- * {@code maxTrees} (counting the base's) it rebuilds a standalone model from scratch instead, on the 2011 base rows
- * plus the user's latest actuals. Either way the last {@code holdoutFraction} of the new samples is kept out of the
- * fit and must not be predicted worse than by the current model (within {@code maxMaeRatio}).
+ * Fits a user's next model, the challenger, and judges it against the champion the user is served now (blocking,
+ * CPU-bound: run it on the training scheduler). The newest {@code holdoutFraction} of the new actuals is kept out of
+ * the fit; the challenger is accepted only if its error on those rows is at most {@code maxMaeRatio} times the
+ * champion's. How it is fitted is the {@link UpdatePolicy}.
  */
 @Component
 public class ModelFitter {
@@ -35,12 +32,13 @@ public class ModelFitter {
     }
 
     /**
-     * The model a retrain starts from.
+     * The models a retrain starts from.
      *
-     * @param model the user's current model, or the base model for a user's first retrain
-     * @param base  the model {@code model} is layered on; null when it is the base itself or stands alone
+     * @param model      the champion: the user's current model, or the shared base for a user's first retrain
+     * @param base       the model {@code model} is layered on; null when it is the base itself or stands alone
+     * @param sharedBase the shared base model now (what a residual refit layers the challenger on)
      */
-    public record Current(ModelRecord model, ModelRecord base) {
+    public record Current(ModelRecord model, ModelRecord base, ModelRecord sharedBase) {
 
         public Current {
             if ((model.baseVersion() != null) != (base != null)
@@ -48,51 +46,113 @@ public class ModelFitter {
                 throw new IllegalArgumentException("model " + model.version() + " needs exactly its base "
                         + model.baseVersion());
             }
+            if (!sharedBase.isBase()) {
+                throw new IllegalArgumentException("model " + sharedBase.version() + " is not the shared base");
+            }
+        }
+
+        /** A champion whose base is the shared base (or that is the shared base). */
+        public Current(ModelRecord model, ModelRecord base) {
+            this(model, base, model.isBase() ? model : base);
         }
     }
 
-    /** The fitted candidate; {@link Candidate#accepted()} says whether it passed validation. */
-    public Candidate fit(Current current, List<Sample> fresh, List<Sample> recentUsed) {
+    /** How many of the user's latest already-used actuals the next fit of {@code current} trains on. */
+    public int windowNeeded(Current current) {
+        return switch (properties.policy()) {
+            case RESIDUAL, REBUILD -> properties.window();
+            case CONTINUE -> continueWouldRebuild(current) ? properties.window() : 0;
+        };
+    }
+
+    private boolean continueWouldRebuild(Current current) {
+        return current.model().numTrees() + properties.roundsPerUpdate() > properties.maxTrees();
+    }
+
+    /**
+     * Fits and judges the challenger.
+     *
+     * @param fresh  the new actuals, oldest first
+     * @param recent the user's latest already-used actuals, newest first, as many as {@link #windowNeeded} asked
+     */
+    public Candidate fit(Current current, List<Sample> fresh, List<Sample> recent) {
         int holdout = Math.max(1, (int) Math.round(fresh.size() * properties.holdoutFraction()));
         List<Sample> train = fresh.subList(0, fresh.size() - holdout);
         TrainingSet validation = toSet(fresh.subList(fresh.size() - holdout, fresh.size()));
 
-        // What the user is served now, and what its next model will be layered on (if anything).
-        ModelRecord record = current.model();
-        ModelRecord baseRecord = record.isBase() ? record : current.base();
-        ScoringModel base = baseRecord == null ? null : baseRecord.model().bind(null);
-        TreeModel start = record.isBase()
-                ? TreeModel.layered(record.version(), TreeEnsemble.empty(RentalFeatures.COUNT))
-                : record.model();
-        ScoringModel startScoring = start.bind(start.isLayered() ? base : null);
+        ModelRecord champion = current.model();
+        ScoringModel championScoring = champion.model().bind(current.base() == null ? null
+                : current.base().model().bind(null));
 
-        boolean rebuild = record.numTrees() + properties.roundsPerUpdate() > properties.maxTrees();
-        TreeModel next;
-        ScoringModel nextScoring;
-        if (rebuild) {
-            next = BoosterTrainer.fitStandalone(rebuildSet(recentUsed, train), BoosterTrainer.BASE_ROUNDS);
-            nextScoring = next.bind(null);
-        } else {
-            TrainingSet data = toSet(train);
-            TreeEnsemble added = BoosterTrainer.fitOnMargin(data, startScoring.predictAll(data.features(), data.rows()),
-                    properties.roundsPerUpdate());
-            next = start.append(added);
-            nextScoring = next.bind(next.isLayered() ? base : null);
-        }
-        double before = BoosterTrainer.meanAbsoluteError(startScoring, validation);
-        double after = BoosterTrainer.meanAbsoluteError(nextScoring, validation);
+        Fitted fitted = switch (properties.policy()) {
+            case RESIDUAL -> residual(current.sharedBase(), window(recent, train));
+            case REBUILD -> rebuild(window(recent, train));
+            case CONTINUE -> continueFrom(current, championScoring, train, recent);
+        };
+
+        double before = BoosterTrainer.meanAbsoluteError(championScoring, validation);
+        double after = BoosterTrainer.meanAbsoluteError(fitted.scoring(), validation);
         boolean accepted = Double.isFinite(after) && after <= before * properties.maxMaeRatio();
         String metrics = String.format(Locale.ROOT,
-                "{\"holdout_mae_before\": %.4f, \"holdout_mae_after\": %.4f, \"samples_used\": %d,"
-                        + " \"holdout\": %d, \"rebuilt\": %b}", before, after, train.size(), holdout, rebuild);
-        int baseTrees = next.isLayered() ? baseRecord.numTrees() : 0;
-        return new Candidate(next, baseTrees, nextScoring.trees(), train.size(), rebuild, before, after, accepted,
-                metrics);
+                "{\"policy\": \"%s\", \"champion_version\": %d, \"holdout_mae_champion\": %.4f,"
+                        + " \"holdout_mae_challenger\": %.4f, \"samples_used\": %d, \"holdout\": %d, \"own_trees\": %d,"
+                        + " \"rebuilt\": %b}",
+                properties.policy().name().toLowerCase(Locale.ROOT), champion.version(), before, after,
+                fitted.samplesUsed(), holdout, fitted.model().trees().trees(), fitted.rebuilt());
+        return new Candidate(fitted.model(), fitted.baseTrees(), fitted.scoring().trees(), fitted.samplesUsed(),
+                fitted.rebuilt(), before, after, accepted, metrics);
     }
 
-    private TrainingSet rebuildSet(List<Sample> recentUsed, List<Sample> train) {
-        List<Sample> user = new ArrayList<>(recentUsed);
-        user.addAll(train);
+    private record Fitted(TreeModel model, ScoringModel scoring, int baseTrees, int samplesUsed, boolean rebuilt) {
+    }
+
+    /** The shared base stays; the user's own trees are refitted on the window over the base's prediction. */
+    private Fitted residual(ModelRecord sharedBase, List<Sample> window) {
+        ScoringModel base = sharedBase.model().bind(null);
+        TrainingSet data = toSet(window);
+        TreeEnsemble own = BoosterTrainer.fitOnMargin(data, base.predictAll(data.features(), data.rows()),
+                properties.ownTrees(), new BoosterTrainer.Params(properties.treeDepth(), properties.learningRate()));
+        TreeModel model = TreeModel.layered(sharedBase.version(), own);
+        return new Fitted(model, model.bind(base), sharedBase.numTrees(), window.size(), false);
+    }
+
+    private Fitted rebuild(List<Sample> window) {
+        TreeModel model = BoosterTrainer.fitStandalone(withBaseRows(window), BoosterTrainer.BASE_ROUNDS);
+        return new Fitted(model, model.bind(null), 0, window.size(), true);
+    }
+
+    /** Appends trees fitted on the new actuals over the champion's prediction; rebuilds once that passes the cap. */
+    private Fitted continueFrom(Current current, ScoringModel championScoring, List<Sample> train, List<Sample> recent) {
+        if (continueWouldRebuild(current)) {
+            return rebuild(window(recent, train));
+        }
+        ModelRecord champion = current.model();
+        ModelRecord baseRecord = champion.isBase() ? champion : current.base();
+        TreeModel start = champion.isBase()
+                ? TreeModel.layered(champion.version(), TreeEnsemble.empty(RentalFeatures.COUNT))
+                : champion.model();
+        ScoringModel base = baseRecord == null ? null
+                : champion.isBase() ? championScoring : baseRecord.model().bind(null);
+        TrainingSet data = toSet(train);
+        TreeEnsemble added = BoosterTrainer.fitOnMargin(data, championScoring.predictAll(data.features(), data.rows()),
+                properties.roundsPerUpdate());
+        TreeModel next = start.append(added);
+        return new Fitted(next, next.bind(next.isLayered() ? base : null),
+                next.isLayered() ? baseRecord.numTrees() : 0, train.size(), false);
+    }
+
+    /** The latest {@code window} actuals, oldest first: the already-used ones (newest first) then the new ones. */
+    private List<Sample> window(List<Sample> recentNewestFirst, List<Sample> train) {
+        int older = Math.max(0, Math.min(recentNewestFirst.size(), properties.window() - train.size()));
+        List<Sample> rows = new ArrayList<>(older + train.size());
+        for (int i = older - 1; i >= 0; i--) {
+            rows.add(recentNewestFirst.get(i));
+        }
+        rows.addAll(train.subList(Math.max(0, train.size() - properties.window()), train.size()));
+        return rows;
+    }
+
+    private TrainingSet withBaseRows(List<Sample> user) {
         int n = baseRows.rows() + user.size();
         float[] features = new float[n * RentalFeatures.COUNT];
         float[] labels = new float[n];
@@ -117,10 +177,13 @@ public class ModelFitter {
     }
 
     /**
-     * A fitted model and its validation.
+     * A fitted challenger and how it compared with the champion on the held-out actuals.
      *
-     * @param baseTrees trees of the base {@code model} is layered on (0 if it stands alone)
-     * @param trees     trees evaluated per row, the base's included
+     * @param baseTrees   trees of the base {@code model} is layered on (0 if it stands alone)
+     * @param trees       trees evaluated per row, the base's included
+     * @param samplesUsed actuals it was fitted on
+     * @param maeBefore   the champion's MAE on the held-out actuals
+     * @param maeAfter    the challenger's
      */
     public record Candidate(TreeModel model, int baseTrees, int trees, int samplesUsed, boolean rebuilt,
             double maeBefore, double maeAfter, boolean accepted, String metrics) {

@@ -54,7 +54,7 @@ public class OutboxRelay extends SubscriptionLifecycle {
     }
 
     Mono<OutboxEntry> publish(OutboxEntry entry) {
-        Mono<Void> evict = !entry.succeeded() ? Mono.empty() : Mono.defer(() -> {
+        Mono<Void> evict = !entry.changesModel() ? Mono.empty() : Mono.defer(() -> {
             long started = System.nanoTime();
             return redis.evict(entry.userId())
                     .timeout(Duration.ofSeconds(5))

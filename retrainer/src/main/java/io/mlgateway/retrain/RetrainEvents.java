@@ -28,6 +28,7 @@ public class RetrainEvents {
     private final DistributionSummary samples;
     private final Map<String, Timer> steps = new HashMap<>();
     private final Counter succeeded;
+    private final Counter rejectedCount;
     private final Counter failed;
     private final Counter conflicts;
     private final Map<String, Counter> outboxFailures = new HashMap<>();
@@ -44,6 +45,7 @@ public class RetrainEvents {
                     .tag("step", step).publishPercentileHistogram().register(meters));
         }
         this.succeeded = retrains(meters, "success");
+        this.rejectedCount = retrains(meters, "rejected");
         this.failed = retrains(meters, "failed");
         this.conflicts = retrains(meters, "conflict");
         for (String stage : List.of("cache_evict", "notify")) {
@@ -73,15 +75,23 @@ public class RetrainEvents {
                 .log("read {} rows in {} ms", rows, readMs);
     }
 
-    public void fit(String userId, int samplesUsed, long processingMs, int trees, boolean rebuilt, double maeBefore,
-            double maeAfter) {
+    public void fit(String userId, int samplesUsed, long processingMs, int trees, boolean rebuilt,
+            double championMae, double challengerMae, boolean accepted) {
         step("fit", processingMs);
         samples.record(samplesUsed);
         info("retrain.fit", userId).addKeyValue("samples_used", samplesUsed)
                 .addKeyValue("processing_time_ms", processingMs).addKeyValue("trees", trees)
-                .addKeyValue("rebuilt", rebuilt).addKeyValue("holdout_mae_before", maeBefore)
-                .addKeyValue("holdout_mae_after", maeAfter)
+                .addKeyValue("rebuilt", rebuilt).addKeyValue("holdout_mae_champion", championMae)
+                .addKeyValue("holdout_mae_challenger", challengerMae).addKeyValue("promoted", accepted)
                 .log("fitted on {} samples in {} ms", samplesUsed, processingMs);
+    }
+
+    /** A challenger stored as rejected: the champion keeps serving. */
+    public void rejected(String userId, long version, long champion, String reason, long storeMs) {
+        step("store", storeMs);
+        info("retrain.rejected", userId).addKeyValue("version", version).addKeyValue("champion_version", champion)
+                .addKeyValue("reason", reason).addKeyValue("store_ms", storeMs)
+                .log("challenger {} rejected: {}", version, reason);
     }
 
     public void store(String userId, long version, Long parent, long storeMs) {
@@ -103,9 +113,10 @@ public class RetrainEvents {
                 .log("announced {} on {}", status, topic);
     }
 
-    public void succeeded(String userId, long totalMs) {
+    /** A retrain cycle that stored a model: promoted, or rejected in favour of the champion. */
+    public void finished(String userId, boolean promoted, long totalMs) {
         step("total", totalMs);
-        succeeded.increment();
+        (promoted ? succeeded : rejectedCount).increment();
     }
 
     public void failed(String userId, String reason) {

@@ -12,16 +12,18 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * One user's retrain, in the customer's order: check → read → fit → store → (evict → notify, via the outbox).
- * A failure at any step publishes status "failed" with its reason and leaves the user's actuals new (they are
- * marked used only in the store transaction), so nothing is skipped; a conflict with another retrainer is not a
- * failure: the winner's version stands and nothing is announced twice.
+ * One user's retrain, in the customer's order: check → read → fit → judge → store → (evict → notify, via the
+ * outbox). The fitted challenger is promoted only if it beats the champion on held-out actuals; otherwise it is
+ * stored as rejected and announced with status "rejected" and the reason, and the champion keeps serving. A failure
+ * at any step publishes status "failed" with its reason and leaves the user's actuals new (they are marked used only
+ * in the store transaction), so nothing is skipped; a conflict with another retrainer is not a failure: the winner's
+ * version stands and nothing is announced twice.
  */
 @Component
 public class RetrainPipeline {
 
     /** What one run did. */
-    public enum Outcome { NOT_DUE, RETRAINED, FAILED, CONFLICT }
+    public enum Outcome { NOT_DUE, RETRAINED, REJECTED, FAILED, CONFLICT }
 
     private final RetrainStore store;
     private final ModelRegistry registry;
@@ -47,9 +49,11 @@ public class RetrainPipeline {
         return check(userId).flatMap(due -> !due ? Mono.just(Outcome.NOT_DUE)
                 : read(userId)
                         .flatMap(samples -> current(userId).flatMap(model -> fit(userId, model, samples)
-                                .flatMap(candidate -> store(userId, model, samples, candidate))))
-                        .doOnNext(stored -> events.succeeded(userId, millisSince(started)))
-                        .map(stored -> Outcome.RETRAINED)
+                                .flatMap(candidate -> candidate.accepted()
+                                        ? store(userId, model, samples, candidate).thenReturn(Outcome.RETRAINED)
+                                        : reject(userId, model, samples, candidate).thenReturn(Outcome.REJECTED))))
+                        .doOnNext(outcome -> events.finished(userId, outcome == Outcome.RETRAINED,
+                                millisSince(started)))
                         .onErrorResume(StaleModelException.class, e -> {
                             events.conflict(userId, e.getMessage());
                             return Mono.just(Outcome.CONFLICT);
@@ -77,34 +81,35 @@ public class RetrainPipeline {
                         : Mono.just(rows));
     }
 
-    /** The user's current model (the base model for a first retrain), with the base it is layered on. */
+    /**
+     * The champion (the user's current model, the shared base for a first retrain), the base it is layered on, and
+     * the shared base now.
+     */
     private Mono<ModelFitter.Current> current(String userId) {
-        return registry.current(userId)
-                .switchIfEmpty(Mono.defer(() -> registry.current(ModelRegistry.BASE_USER)))
-                .switchIfEmpty(Mono.error(() -> new RetrainFailure("no base model in the registry")))
-                .flatMap(model -> model.baseVersion() == null ? Mono.just(new ModelFitter.Current(model, null))
+        Mono<ModelRecord> sharedBase = registry.current(ModelRegistry.BASE_USER)
+                .switchIfEmpty(Mono.error(() -> new RetrainFailure("no base model in the registry")));
+        return sharedBase.flatMap(shared -> registry.current(userId).defaultIfEmpty(shared)
+                .flatMap(model -> model.baseVersion() == null ? Mono.just(new ModelFitter.Current(model, null, shared))
+                        : model.baseVersion() == shared.version() ? Mono.just(new ModelFitter.Current(model, shared, shared))
                         : registry.version(model.baseVersion())
                                 .switchIfEmpty(Mono.error(() -> new RetrainFailure("base version "
                                         + model.baseVersion() + " of model " + model.version() + " is missing")))
-                                .map(base -> new ModelFitter.Current(model, base)));
+                                .map(base -> new ModelFitter.Current(model, base, shared))));
     }
 
-    /** 3. Fit (and validate) on the training scheduler, never on an event loop. */
+    /** 3. Fit the challenger and judge it against the champion, on the training scheduler, never on an event loop. */
     private Mono<ModelFitter.Candidate> fit(String userId, ModelFitter.Current current, List<Sample> samples) {
-        boolean rebuild = current.model().numTrees() + properties.roundsPerUpdate() > properties.maxTrees();
-        Mono<List<Sample>> window = rebuild
-                ? store.readRecentUsed(userId, properties.rebuildWindow()).collectList()
+        int windowNeeded = fitter.windowNeeded(current);
+        Mono<List<Sample>> window = windowNeeded > 0
+                ? store.readRecentUsed(userId, windowNeeded).collectList()
                 : Mono.just(List.of());
         return window.flatMap(recent -> Mono.fromCallable(() -> {
             long started = System.nanoTime();
             ModelFitter.Candidate candidate = fitter.fit(current, samples, recent);
             events.fit(userId, candidate.samplesUsed(), millisSince(started), candidate.trees(), candidate.rebuilt(),
-                    candidate.maeBefore(), candidate.maeAfter());
+                    candidate.maeBefore(), candidate.maeAfter(), candidate.accepted());
             return candidate;
-        }).subscribeOn(training)).flatMap(candidate -> candidate.accepted() ? Mono.just(candidate)
-                : Mono.error(new RetrainFailure(String.format(java.util.Locale.ROOT,
-                        "validation: holdout MAE %.2f > %.2f x current %.2f", candidate.maeAfter(),
-                        properties.maxMaeRatio(), candidate.maeBefore()))));
+        }).subscribeOn(training));
     }
 
     /** 4. Store: version, head, consumed actuals and the announcement, in one transaction. */
@@ -117,6 +122,20 @@ public class RetrainPipeline {
                 candidate.metrics());
         return store.commit(model, expectedHead, samples.stream().map(Sample::requestId).toList())
                 .doOnNext(stored -> events.store(userId, stored.version(), stored.parentVersion(), millisSince(started)));
+    }
+
+    /** 4'. A challenger that lost: stored as rejected with both models' figures, announced; the champion stays. */
+    private Mono<ModelRecord> reject(String userId, ModelFitter.Current current, List<Sample> samples,
+            ModelFitter.Candidate candidate) {
+        long started = System.nanoTime();
+        String reason = String.format(java.util.Locale.ROOT,
+                "challenger's held-out MAE %.2f > %.2f x champion %d's %.2f", candidate.maeAfter(),
+                properties.maxMaeRatio(), current.model().version(), candidate.maeBefore());
+        NewModel model = NewModel.of(userId, current.model().version(), candidate.model(), candidate.baseTrees(),
+                candidate.metrics());
+        return store.reject(model, samples.stream().map(Sample::requestId).toList(), reason)
+                .doOnNext(stored -> events.rejected(userId, stored.version(), current.model().version(), reason,
+                        millisSince(started)));
     }
 
     private Mono<Outcome> fail(String userId, String reason) {

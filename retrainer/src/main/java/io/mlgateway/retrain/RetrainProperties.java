@@ -9,18 +9,25 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param maxSamples          new actuals read per retrain at most (the rest wait for the next one)
  * @param concurrency         users retrained at once (each fit takes one core)
  * @param sweepInterval       safety-net scan for users due, for missed notifications and restarts
- * @param roundsPerUpdate     trees added by one continued fit
- * @param maxTrees            cap: an update that would exceed it rebuilds from scratch instead (at least
- *                            {@link BoosterTrainer#BASE_ROUNDS}, the size of a rebuilt model)
- * @param rebuildWindow       a rebuild trains on the 2011 base rows plus this many of the user's latest actuals
- * @param holdoutFraction     share of the new samples kept out of the fit to validate it
- * @param maxMaeRatio         the new model's holdout MAE may be at most this times the current model's
+ * @param policy              how the next model is fitted ({@link UpdatePolicy})
+ * @param ownTrees            {@link UpdatePolicy#RESIDUAL}: the user's own trees, refitted on every update (the cap
+ *                            on what a user's model adds to the shared base)
+ * @param treeDepth           {@link UpdatePolicy#RESIDUAL}: depth of the user's own trees
+ * @param learningRate        {@link UpdatePolicy#RESIDUAL}: learning rate of the user's own trees
+ * @param window              latest actuals a residual refit or a rebuild trains on
+ * @param roundsPerUpdate     {@link UpdatePolicy#CONTINUE}: trees added by one continued fit
+ * @param maxTrees            {@link UpdatePolicy#CONTINUE}: an update that would exceed it rebuilds from scratch
+ *                            instead (at least {@link BoosterTrainer#BASE_ROUNDS}, the size of a rebuilt model)
+ * @param holdoutFraction     share of the new actuals kept out of the fit to judge the challenger
+ * @param maxMaeRatio         promotion: the challenger's held-out MAE may be at most this times the champion's
+ *                            (1.0: it must be at least as good); otherwise it is stored as rejected
  * @param failureCoolDown     after a failed retrain, the user is not retried before this
  * @param outboxInterval      how often unsent announcements are retried
  */
 @ConfigurationProperties("retrainer")
 public record RetrainProperties(int threshold, int maxSamples, int concurrency, Duration sweepInterval,
-        int roundsPerUpdate, int maxTrees, int rebuildWindow, double holdoutFraction, double maxMaeRatio,
+        UpdatePolicy policy, int ownTrees, int treeDepth, double learningRate, int window,
+        int roundsPerUpdate, int maxTrees, double holdoutFraction, double maxMaeRatio,
         Duration failureCoolDown, Duration outboxInterval) {
 
     public RetrainProperties {
@@ -28,13 +35,18 @@ public record RetrainProperties(int threshold, int maxSamples, int concurrency, 
         maxSamples = maxSamples > 0 ? maxSamples : 5000;
         concurrency = concurrency > 0 ? concurrency : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
         sweepInterval = sweepInterval != null ? sweepInterval : Duration.ofSeconds(30);
+        policy = policy != null ? policy : UpdatePolicy.RESIDUAL;
+        ownTrees = ownTrees > 0 ? ownTrees : 50;
+        treeDepth = treeDepth > 0 ? treeDepth : 6;
+        learningRate = learningRate > 0 ? learningRate : 0.1;
+        window = window > 0 ? window : 4000;
         roundsPerUpdate = roundsPerUpdate > 0 ? roundsPerUpdate : 10;
         maxTrees = maxTrees > 0 ? maxTrees : 400;
-        rebuildWindow = rebuildWindow > 0 ? rebuildWindow : 2000;
         holdoutFraction = holdoutFraction > 0 && holdoutFraction < 1 ? holdoutFraction : 0.2;
-        maxMaeRatio = maxMaeRatio > 0 ? maxMaeRatio : 1.5;
+        maxMaeRatio = maxMaeRatio > 0 ? maxMaeRatio : 1.3;
         failureCoolDown = failureCoolDown != null ? failureCoolDown : Duration.ofMinutes(5);
         outboxInterval = outboxInterval != null ? outboxInterval : Duration.ofSeconds(2);
+        new BoosterTrainer.Params(treeDepth, learningRate); // validates both, naming the value
         if (maxTrees <= roundsPerUpdate) {
             throw new IllegalArgumentException("retrainer.max-trees must exceed retrainer.rounds-per-update");
         }

@@ -16,6 +16,7 @@ import java.util.Map;
 final class GatewayProcess implements AutoCloseable {
 
     static final String KEY = "e2e-key";
+    static final String ADMIN_KEY = "e2e-admin-key";
 
     private final AppProcess process;
     private final int port;
@@ -30,6 +31,7 @@ final class GatewayProcess implements AutoCloseable {
         int port = AppProcess.freePort();
         Map<String, String> env = new HashMap<>(environment);
         env.put("GATEWAY_API_KEYS", KEY);
+        env.put("GATEWAY_ADMIN_KEYS", ADMIN_KEY);
         env.put("SERVER_PORT", Integer.toString(port));
         env.put("MANAGEMENT_SERVER_PORT", Integer.toString(AppProcess.freePort()));
         return new GatewayProcess(AppProcess.start(Path.of("..", "gateway", "target", "gateway.jar"), env,
@@ -39,6 +41,14 @@ final class GatewayProcess implements AutoCloseable {
     HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("x-api-key", KEY).header("content-type", "application/json")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A model operation under /v1/admin/, with the admin key. */
+    HttpResponse<String> admin(String path, String json) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("x-admin-key", ADMIN_KEY).header("content-type", "application/json")
                 .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -10,6 +10,8 @@ import io.mlgateway.core.modelstore.NewModel;
 import io.mlgateway.core.retrain.Sample;
 import io.mlgateway.core.training.BikeSharingData;
 import io.mlgateway.core.training.BoosterTrainer;
+import io.mlgateway.core.training.TrainingSet;
+import io.mlgateway.core.trees.ScoringModel;
 import io.mlgateway.core.trees.TreeEnsemble;
 import io.mlgateway.core.trees.TreeModel;
 import java.util.ArrayList;
@@ -38,14 +40,14 @@ class ModelFitterTest {
     private static ModelFitter.Current stored(ModelFitter.Candidate candidate, long version, ModelRecord base) {
         NewModel model = NewModel.of("alice", version - 1, candidate.model(), candidate.baseTrees(), candidate.metrics());
         ModelRecord record = RetrainFixtures.record(version, version - 1, model);
-        return new ModelFitter.Current(record, record.baseVersion() == null ? null : base);
+        return new ModelFitter.Current(record, record.baseVersion() == null ? null : base, base);
     }
 
     @Test
     void aContinuedFitIsLayeredOnTheBaseWithExactlyRoundsPerUpdateTreesOfItsOwn() {
         ModelRecord base = RetrainFixtures.baseRecord();
         assertThat(base.numTrees()).isEqualTo(BoosterTrainer.BASE_ROUNDS);
-        ModelFitter fitter = new ModelFitter(props().maxMaeRatio(1.5).build());
+        ModelFitter fitter = new ModelFitter(props().policy(UpdatePolicy.CONTINUE).maxMaeRatio(1.5).build());
 
         ModelFitter.Candidate candidate = fitter.fit(new ModelFitter.Current(base, null), samples(3000, 50), List.of());
 
@@ -70,7 +72,7 @@ class ModelFitterTest {
     void aFitThatWouldPassTheCapRebuildsAStandaloneModelFromScratch() {
         ModelRecord base = RetrainFixtures.baseRecord();
         // 200 + 10 > 205: continuing would pass the cap.
-        ModelFitter fitter = new ModelFitter(props().maxTrees(205).build());
+        ModelFitter fitter = new ModelFitter(props().policy(UpdatePolicy.CONTINUE).maxTrees(205).build());
 
         ModelFitter.Candidate candidate = fitter.fit(new ModelFitter.Current(base, null), samples(3100, 50),
                 samples(2000, 100));
@@ -86,7 +88,7 @@ class ModelFitterTest {
     @Test
     void repeatedRetrainsNeverExceedTheCap() {
         int cap = 215;
-        ModelFitter fitter = new ModelFitter(props().maxTrees(cap).build());
+        ModelFitter fitter = new ModelFitter(props().policy(UpdatePolicy.CONTINUE).maxTrees(cap).build());
         ModelRecord base = RetrainFixtures.baseRecord();
         ModelFitter.Current current = new ModelFitter.Current(base, null);
         List<Integer> trees = new ArrayList<>();
@@ -101,6 +103,60 @@ class ModelFitterTest {
         // 200 → 210 (continued on the base); 210 + 10 > 215 → rebuilt to 200 standalone; 210 (continued); rebuilt.
         assertThat(trees).containsExactly(210, 200, 210, 200);
         assertThat(rebuilt).containsExactly(false, true, false, true);
+    }
+
+    @Test
+    void aResidualRefitReplacesTheOwnTreesOnTheWindowOverTheSharedBase() {
+        ModelRecord base = RetrainFixtures.baseRecord();
+        ModelFitter fitter = new ModelFitter(props().ownTrees(20).window(300).maxMaeRatio(1.0).build());
+        ModelFitter.Current current = new ModelFitter.Current(base, null);
+        assertThat(fitter.windowNeeded(current)).isEqualTo(300);
+
+        ModelFitter.Candidate first = fitter.fit(current, samples(3000, 50), List.of());
+        assertThat(first.model().baseVersion()).isEqualTo(base.version());
+        assertThat(first.model().trees().trees()).isEqualTo(20);
+        assertThat(first.trees()).isEqualTo(BoosterTrainer.BASE_ROUNDS + 20);
+        assertThat(first.samplesUsed()).isEqualTo(40);
+        // 2012 runs well above the 2011 base: its own trees must beat the frozen base on the held-out hours.
+        assertThat(first.accepted()).isTrue();
+        assertThat(first.maeAfter()).isLessThan(first.maeBefore());
+        assertThat(first.metrics()).contains("\"policy\": \"residual\"").contains("\"own_trees\": 20");
+
+        // Later fits replace the own trees (still 20), trained on the latest 300 actuals: 260 used + 40 new.
+        ModelFitter.Candidate second = fitter.fit(stored(first, 2, base), samples(3350, 50), newestFirst(3000, 350));
+        assertThat(second.model().trees().trees()).isEqualTo(20);
+        assertThat(second.model().baseVersion()).isEqualTo(base.version());
+        assertThat(second.samplesUsed()).isEqualTo(300);
+        assertThat(second.maeBefore()).isEqualTo(
+                BoosterTrainer.meanAbsoluteError(first.model().bind(base.model().bind(null)),
+                        ModelFitter.toSet(samples(3390, 10))), org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    /** The champion already predicts the held-out hours almost exactly: no challenger can beat it. */
+    @Test
+    void aChallengerWorseThanTheChampionOnTheHeldOutActualsIsNotAccepted() {
+        ModelRecord base = RetrainFixtures.baseRecord();
+        List<Sample> fresh = samples(3000, 50);
+        TrainingSet all = ModelFitter.toSet(fresh);
+        ScoringModel baseScoring = base.model().bind(null);
+        TreeModel memorised = TreeModel.layered(base.version(), BoosterTrainer.fitOnMargin(all,
+                baseScoring.predictAll(all.features(), all.rows()), 300, new BoosterTrainer.Params(10, 0.5)));
+        NewModel model = NewModel.of("alice", base.version(), memorised, base.numTrees(), "{}");
+        ModelFitter.Current current = new ModelFitter.Current(RetrainFixtures.record(2, base.version(), model), base);
+        ModelFitter fitter = new ModelFitter(props().maxMaeRatio(1.0).build());
+
+        ModelFitter.Candidate candidate = fitter.fit(current, fresh, List.of());
+
+        assertThat(candidate.maeBefore()).isLessThan(1.0);
+        assertThat(candidate.maeAfter()).isGreaterThan(candidate.maeBefore());
+        assertThat(candidate.accepted()).isFalse();
+        assertThat(candidate.metrics()).contains("\"champion_version\": 2");
+    }
+
+    private static List<Sample> newestFirst(int from, int n) {
+        List<Sample> rows = new ArrayList<>(samples(from, n));
+        java.util.Collections.reverse(rows);
+        return rows;
     }
 
     @Test

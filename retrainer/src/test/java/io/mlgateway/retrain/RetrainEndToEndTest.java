@@ -188,7 +188,9 @@ class RetrainEndToEndTest {
             await("a new version in the registry", Duration.ofSeconds(30), () -> registry.current(user).blockOptional().isPresent());
             ModelRecord retrained = registry.current(user).block();
             assertThat(retrained.parentVersion()).isEqualTo(base.version());
-            assertThat(retrained.numTrees()).isEqualTo(base.numTrees() + 10);
+            // The default policy: the shared base plus the user's own 50 residual trees.
+            assertThat(retrained.numTrees()).isEqualTo(base.numTrees() + 50);
+            assertThat(retrained.baseVersion()).isEqualTo(base.version());
             // The retrainer deletes the stale entry; a gateway that swaps in the new version in the background may
             // cache that version there again at once, so "gone" is: absent, or holding the new version.
             await("stale model:" + user + " deleted", Duration.ofSeconds(15), () -> {

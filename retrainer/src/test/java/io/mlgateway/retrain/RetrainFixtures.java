@@ -114,14 +114,33 @@ final class RetrainFixtures {
         int maxSamples = 5000;
         int concurrency = 1;
         Duration sweepInterval = Duration.ofSeconds(30);
+        UpdatePolicy policy = UpdatePolicy.RESIDUAL;
+        int ownTrees = 50;
+        int treeDepth = 6;
+        double learningRate = 0.1;
+        int window = 4000;
         int roundsPerUpdate = 10;
         int maxTrees = 400;
-        int rebuildWindow = 2000;
         double holdoutFraction = 0.2;
         // Generous: these tests are about bookkeeping, not model quality (validation has its own test).
         double maxMaeRatio = 1000;
         Duration failureCoolDown = Duration.ofMinutes(5);
         Duration outboxInterval = Duration.ofSeconds(2);
+
+        Props policy(UpdatePolicy value) {
+            policy = value;
+            return this;
+        }
+
+        Props ownTrees(int value) {
+            ownTrees = value;
+            return this;
+        }
+
+        Props window(int value) {
+            window = value;
+            return this;
+        }
 
         Props maxTrees(int value) {
             maxTrees = value;
@@ -159,8 +178,9 @@ final class RetrainFixtures {
         }
 
         RetrainProperties build() {
-            return new RetrainProperties(threshold, maxSamples, concurrency, sweepInterval, roundsPerUpdate, maxTrees,
-                    rebuildWindow, holdoutFraction, maxMaeRatio, failureCoolDown, outboxInterval);
+            return new RetrainProperties(threshold, maxSamples, concurrency, sweepInterval, policy, ownTrees, treeDepth,
+                    learningRate, window, roundsPerUpdate, maxTrees, holdoutFraction, maxMaeRatio, failureCoolDown,
+                    outboxInterval);
         }
     }
 

@@ -123,7 +123,7 @@ class RetrainPipelineTest {
         assertThat(versions(db, user)).containsExactly(v1);
         ModelRecord stored = retrainer.registry.current(user).block(TIMEOUT);
         assertThat(stored.parentVersion()).isEqualTo(baseVersion);
-        assertThat(stored.numTrees()).isEqualTo(210);
+        assertThat(stored.numTrees()).isEqualTo(250); // the base's 200 + the user's own 50 (residual policy)
         assertThat(newActuals(db, user)).isZero();
         assertThat(outbox(db, user)).extracting(OutboxRow::message)
                 .containsExactly(ModelRetrainedMessage.success(user, v1));
@@ -135,9 +135,32 @@ class RetrainPipelineTest {
     // --- rule 4: model size stays bounded --------------------------------------------------------------------
 
     @Test
+    void residualRefitsReplaceTheUsersOwnTreesAndTrainOnTheWindowOfRecentActuals() {
+        String user = newUser("residual");
+        RetrainProperties p = props().window(120).build();
+        TestFitter fitter = new TestFitter(p);
+        RetrainPipeline pipeline = retrainer.pipeline(p, fitter);
+        List<ModelRecord> stored = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            actuals(db, user, 50);
+            assertThat(run(pipeline, user)).isEqualTo(Outcome.RETRAINED);
+            stored.add(retrainer.registry.current(user).block(TIMEOUT));
+        }
+        // Own trees are replaced, never accumulated: every version is the base plus exactly 50 of the user's.
+        assertThat(stored).extracting(ModelRecord::ownTrees).containsExactly(50, 50, 50);
+        assertThat(stored).extracting(ModelRecord::baseVersion).containsOnly(baseVersion);
+        // Each fit read up to the window of already-used actuals: none, 50, then 100 (all there were).
+        assertThat(fitter.recentUsedSizes).containsExactly(0, 50, 100);
+        // ...and trained on the window: 40 new (10 held out), then 50 + 40, then 120 at most.
+        assertThat(stored).extracting(m -> m.metrics().replaceAll(".*\"samples_used\": (\\d+).*", "$1"))
+                .containsExactly("40", "90", "120");
+        assertThat(newActuals(db, user)).isZero();
+    }
+
+    @Test
     void repeatedRetrainsStayWithinMaxTreesByRebuildingOnTheRecentActuals() {
         String user = newUser("capped");
-        RetrainProperties p = props().maxTrees(215).build();
+        RetrainProperties p = props().policy(UpdatePolicy.CONTINUE).maxTrees(215).build();
         TestFitter fitter = new TestFitter(p);
         RetrainPipeline pipeline = retrainer.pipeline(p, fitter);
         List<ModelRecord> stored = new ArrayList<>();
@@ -259,47 +282,51 @@ class RetrainPipelineTest {
     }
 
     @Test
-    void aFailedValidationPublishesFailedKeepsTheActualsNewAndCoolsDownBeforeARetry() {
-        String user = newUser("invalid");
-        List<Logged> logged = actuals(db, user, 50);
-        Duration coolDown = Duration.ofSeconds(2);
-        // No fit can be 1e-9 times as good as the current model: validation must reject it.
-        RetrainPipeline strict = retrainer.pipeline(props().maxMaeRatio(1e-9).failureCoolDown(coolDown).build());
-        RetrainProperties lenient = props().failureCoolDown(coolDown).build();
+    void aChallengerThatLosesIsStoredAsRejectedAnnouncedAndNeverServed() {
+        String user = newUser("rejected");
+        List<Logged> first = actuals(db, user, 50);
+        // No fit can be 1e-9 times as good as the champion: the challenger must lose.
+        RetrainPipeline strict = retrainer.pipeline(props().maxMaeRatio(1e-9).build());
+        RetrainProperties lenient = props().build();
         TestFitter fitter = new TestFitter(lenient);
-        RetrainPipeline retry = retrainer.pipeline(lenient, fitter);
+        RetrainPipeline next = retrainer.pipeline(lenient, fitter);
 
-        assertThat(run(strict, user)).isEqualTo(Outcome.FAILED);
-        assertThat(versions(db, user)).isEmpty();
-        assertThat(newActuals(db, user)).isEqualTo(50);
-        List<OutboxRow> announced = outbox(db, user);
-        assertThat(announced).singleElement().satisfies(row -> {
-            assertThat(row.message().status()).isEqualTo("failed");
-            assertThat(row.message().reason()).startsWith("validation: holdout MAE");
-            // What the relay will send: {"user_id","status":"failed","reason"}.
-            assertThat(new String(row.message().toJson())).contains("\"status\":\"failed\"").contains("\"reason\":");
-        });
-        assertThat(events.of("retrain.failed", user)).singleElement()
-                .satisfies(e -> assertThat((String) e.get("reason")).startsWith("validation: holdout MAE"));
-
-        // Cooling down: the check says not due, the sweep does not list the user, nothing is fitted.
-        assertThat(run(retry, user)).isEqualTo(Outcome.NOT_DUE);
-        assertThat(retrainer.store.usersDue(50).map(RetrainStore.Due::userId).collectList().block(TIMEOUT))
-                .doesNotContain(user);
-        assertThat(fitter.calls).hasValue(0);
-        assertThat(outbox(db, user)).hasSize(1);
-
-        // Once the cool-down has passed the sweep lists the user again and the retry stores a version.
-        await("cool-down over", coolDown.plusSeconds(5), () -> retrainer.store.usersDue(50)
-                .map(RetrainStore.Due::userId).collectList().block(TIMEOUT).contains(user));
-        assertThat(run(retry, user)).isEqualTo(Outcome.RETRAINED);
-        assertThat(fitter.calls).hasValue(1);
-        long v = head(user);
+        assertThat(run(strict, user)).isEqualTo(Outcome.REJECTED);
+        // Stored for the record, with both models' figures, but the user is still served the champion (the base).
+        List<Long> versions = versions(db, user);
+        assertThat(versions).hasSize(1);
+        long rejected = versions.get(0);
+        ModelRecord record = retrainer.registry.version(rejected).block(TIMEOUT);
+        assertThat(record.status()).isEqualTo(ModelRegistry.REJECTED);
+        assertThat(record.parentVersion()).isEqualTo(baseVersion);
+        assertThat(record.metrics()).contains("\"champion_version\": " + baseVersion)
+                .contains("\"holdout_mae_champion\"").contains("\"holdout_mae_challenger\"");
+        assertThat(retrainer.registry.current(user).blockOptional(TIMEOUT)).isEmpty();
+        // Its actuals are consumed (no retry storm on every new actual) and no cool-down is started.
         Map<UUID, Long> expected = new HashMap<>();
-        logged.forEach(l -> expected.put(l.requestId(), v));
+        first.forEach(l -> expected.put(l.requestId(), rejected));
         assertUsedExactlyBy(user, expected);
         assertThat(db.count("SELECT count(*) FROM retrain_state WHERE user_id = '" + user
-                + "' AND failures = 0 AND retry_after IS NULL AND last_failure IS NULL")).isEqualTo(1);
+                + "' AND retry_after > now()")).isZero();
+        assertThat(outbox(db, user)).singleElement().satisfies(row -> {
+            assertThat(row.message().status()).isEqualTo(ModelRetrainedMessage.REJECTED);
+            assertThat(row.message().version()).isEqualTo(rejected);
+            assertThat(row.message().reason()).startsWith("challenger's held-out MAE");
+            assertThat(row.message().changesModel()).isFalse();
+            assertThat(new String(row.message().toJson())).contains("\"status\":\"rejected\"").contains("\"reason\":");
+        });
+        assertThat(events.of("retrain.rejected", user)).singleElement()
+                .satisfies(e -> assertThat(e.get("version")).isEqualTo(rejected));
+        assertThat(retrainer.counter("retrainer.retrains", "status", "rejected")).isGreaterThanOrEqualTo(1);
+
+        // The next 50 actuals are due; the new fit's window still holds the first 50 (they were not lost).
+        assertThat(run(next, user)).isEqualTo(Outcome.NOT_DUE);
+        actuals(db, user, 50);
+        assertThat(run(next, user)).isEqualTo(Outcome.RETRAINED);
+        assertThat(fitter.recentUsedSizes).containsExactly(50);
+        ModelRecord served = retrainer.registry.current(user).block(TIMEOUT);
+        assertThat(served.parentVersion()).isEqualTo(baseVersion);
+        assertThat(served.status()).isEqualTo(ModelRegistry.ACTIVE);
     }
 
     @Test

@@ -18,9 +18,9 @@ import java.util.Map;
  * local services and a schema of their own, so the simulations run against the real product. Their logs go to
  * {@code target/product-under-test/}.
  */
-final class ProductUnderTest implements AutoCloseable {
+public final class ProductUnderTest implements AutoCloseable {
 
-    static final String API_KEY = "simulation-test-key";
+    public static final String API_KEY = "simulation-test-key";
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final Path LOGS = Path.of("target/product-under-test");
@@ -29,7 +29,7 @@ final class ProductUnderTest implements AutoCloseable {
     private final List<AppProcess> processes = new ArrayList<>();
     private final int port = AppProcess.freePort();
 
-    ProductUnderTest() throws Exception {
+    public ProductUnderTest() throws Exception {
         LocalServices.TestDatabase db = LocalServices.freshDatabase();
         int management = AppProcess.freePort();
         Map<String, String> gateway = new HashMap<>(AppProcess.services(db));
@@ -47,7 +47,7 @@ final class ProductUnderTest implements AutoCloseable {
                 () -> AppProcess.get("http://127.0.0.1:" + retrainerPort + "/actuator/health") == 200);
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + port;
     }
 

@@ -22,6 +22,12 @@ public class ModelRegistry {
     /** Owner id of the shared base model; user ids are validated never to start with '_'. */
     public static final String BASE_USER = "_base";
 
+    /** Status of a version that is, was or may again be served (rental_models.status). */
+    public static final String ACTIVE = "active";
+
+    /** Status of a challenger that lost to the champion: stored for the record, never served. */
+    public static final String REJECTED = "rejected";
+
     private static final String SELECT_MODEL = "SELECT m.version, m.user_id, m.parent_version, m.format, %s AS model,"
             + " m.num_trees, m.base_version, m.own_trees, m.metrics::text AS metrics, m.status, m.created_at"
             + " FROM rental_models m";
@@ -91,9 +97,39 @@ public class ModelRegistry {
      * stores nothing.
      */
     public Mono<ModelRecord> store(NewModel model, Long expectedHead) {
-        return insertVersion(model)
+        return insertVersion(model, ACTIVE)
                 .flatMap(record -> moveHead(model.userId(), record.version(), expectedHead).thenReturn(record))
                 .as(tx::transactional);
+    }
+
+    /**
+     * Stores {@code model} as a rejected challenger: kept with its metrics for the record, never served (the head
+     * does not move).
+     */
+    public Mono<ModelRecord> storeRejected(NewModel model) {
+        return insertVersion(model, REJECTED);
+    }
+
+    /** The user's versions, newest first, without their bytes (rejected challengers included). */
+    public Flux<ModelRecord> history(String userId, int limit) {
+        return db.sql(SELECT_MODEL.formatted("''::bytea") + " WHERE m.user_id = $1 ORDER BY m.version DESC LIMIT $2")
+                .bind(0, userId)
+                .bind(1, limit)
+                .map(ModelRegistry::toRecord)
+                .all();
+    }
+
+    /**
+     * The version a rollback of {@code userId} may restore: one of the user's own active versions, or the shared
+     * base; empty otherwise (unknown, another user's, or rejected). Bytes included.
+     */
+    public Mono<ModelRecord> restorable(String userId, long version) {
+        return db.sql(SELECT_MODEL.formatted("m.model") + " WHERE m.version = $1 AND m.user_id IN ($2, '" + BASE_USER
+                        + "') AND m.status = '" + ACTIVE + "'")
+                .bind(0, version)
+                .bind(1, userId)
+                .map(ModelRegistry::toRecord)
+                .one();
     }
 
     /** Runs {@code work} inside one transaction holding a lock on {@code userId}'s models (advisory, per user). */
@@ -105,22 +141,23 @@ public class ModelRegistry {
                 .as(tx::transactional);
     }
 
-    private Mono<ModelRecord> insertVersion(NewModel model) {
+    private Mono<ModelRecord> insertVersion(NewModel model, String status) {
         DatabaseClient.GenericExecuteSpec insert = db.sql("INSERT INTO rental_models"
                         + " (user_id, parent_version, format, model, num_trees, base_version, own_trees, metrics, status)"
-                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active') RETURNING version, created_at")
+                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING version, created_at")
                 .bind(0, model.userId())
                 .bind(2, model.format())
                 .bind(3, ByteBuffer.wrap(model.bytes()))
                 .bind(4, model.numTrees())
                 .bind(6, model.ownTrees())
-                .bind(7, Json.of(model.metrics()));
+                .bind(7, Json.of(model.metrics()))
+                .bind(8, status);
         insert = model.parentVersion() == null ? insert.bindNull(1, Long.class) : insert.bind(1, model.parentVersion());
         insert = model.baseVersion() == null ? insert.bindNull(5, Long.class) : insert.bind(5, model.baseVersion());
         return insert
                 .map(row -> new ModelRecord(row.get("version", Long.class), model.userId(), model.parentVersion(),
                         model.format(), model.bytes(), model.numTrees(), model.baseVersion(), model.ownTrees(),
-                        model.metrics(), "active", row.get("created_at", OffsetDateTime.class)))
+                        model.metrics(), status, row.get("created_at", OffsetDateTime.class)))
                 .one();
     }
 

@@ -8,9 +8,11 @@ import tools.jackson.databind.json.JsonMapper;
  * The message on Kafka topic {@value #TOPIC}, keyed by user id: a user's model was retrained. Consumers must
  * tolerate duplicates and unknown extra fields.
  *
- * @param status  "success" or "failed"
- * @param version the new model version on success
- * @param reason  why it failed, on failure
+ * @param status  {@value #SUCCESS}: a new version is served; {@value #ROLLED_BACK}: an earlier version is served
+ *                again; {@value #REJECTED}: a challenger was stored but lost to the champion (nothing changes);
+ *                {@value #FAILED}: no model could be fitted
+ * @param version the version now served ({@value #SUCCESS}, {@value #ROLLED_BACK}), or the rejected one
+ * @param reason  why, for {@value #REJECTED}, {@value #FAILED} and {@value #ROLLED_BACK}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelRetrainedMessage(
@@ -22,6 +24,8 @@ public record ModelRetrainedMessage(
     public static final String TOPIC = "model-retrained";
     public static final String SUCCESS = "success";
     public static final String FAILED = "failed";
+    public static final String REJECTED = "rejected";
+    public static final String ROLLED_BACK = "rolled_back";
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .disable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -35,8 +39,13 @@ public record ModelRetrainedMessage(
         return new ModelRetrainedMessage(userId, FAILED, null, reason);
     }
 
-    public boolean succeeded() {
-        return SUCCESS.equals(status);
+    /** Whether the user's served model changed: gateways must swap it in (and the Redis copy is stale). */
+    public boolean changesModel() {
+        return changesModel(status);
+    }
+
+    public static boolean changesModel(String status) {
+        return SUCCESS.equals(status) || ROLLED_BACK.equals(status);
     }
 
     public byte[] toJson() {

@@ -9,7 +9,8 @@ public record OutboxEntry(long id, String userId, String status, Long version, S
         return new ModelRetrainedMessage(userId, status, version, reason);
     }
 
-    public boolean succeeded() {
-        return ModelRetrainedMessage.SUCCESS.equals(status);
+    /** Whether the announced change replaces the user's served model (so its Redis copy must go). */
+    public boolean changesModel() {
+        return ModelRetrainedMessage.changesModel(status);
     }
 }

@@ -4,6 +4,9 @@ import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.NewModel;
 import io.mlgateway.core.modelstore.StaleModelException;
+import io.mlgateway.core.notify.ModelRetrainedMessage;
+import io.mlgateway.core.trees.TreeEnsemble;
+import io.mlgateway.core.trees.TreeModel;
 import io.r2dbc.spi.Readable;
 import java.time.Duration;
 import java.util.List;
@@ -92,20 +95,61 @@ public class RetrainStore {
      */
     public Mono<ModelRecord> commit(NewModel model, Long expectedHead, List<UUID> consumed) {
         return registry.store(model, expectedHead)
-                .flatMap(record -> db.sql("UPDATE actual_rentals SET used_in_version = $1"
-                                + " WHERE request_id = ANY($2::text[]::uuid[]) AND used_in_version IS NULL")
-                        .bind(0, record.version())
-                        .bind(1, consumed.stream().map(UUID::toString).toArray(String[]::new))
-                        .fetch().rowsUpdated()
-                        .flatMap(marked -> marked == consumed.size() ? Mono.just(record)
-                                : Mono.error(new StaleModelException(model.userId(), expectedHead))))
+                .flatMap(record -> markUsed(record, consumed, model.userId(), expectedHead))
                 .flatMap(record -> db.sql("INSERT INTO retrain_state (user_id, last_update, last_version, failures)"
                                 + " VALUES ($1, now(), $2, 0) ON CONFLICT (user_id) DO UPDATE SET last_update = now(),"
                                 + " last_version = EXCLUDED.last_version, failures = 0, last_failure = NULL,"
                                 + " retry_after = NULL")
                         .bind(0, model.userId()).bind(1, record.version())
                         .then()
-                        .then(enqueue(model.userId(), "success", record.version(), null))
+                        .then(enqueue(model.userId(), ModelRetrainedMessage.SUCCESS, record.version(), null))
+                        .thenReturn(record))
+                .as(tx::transactional);
+    }
+
+    /**
+     * Stores a challenger that lost to the champion, with status rejected, and atomically: marks the actuals it
+     * consumed (they stay in later windows, but do not trigger another retrain), and queues the rejection's
+     * announcement. The head does not move.
+     */
+    public Mono<ModelRecord> reject(NewModel model, List<UUID> consumed, String reason) {
+        return registry.storeRejected(model)
+                .flatMap(record -> markUsed(record, consumed, model.userId(), null))
+                .flatMap(record -> enqueue(model.userId(), ModelRetrainedMessage.REJECTED, record.version(), reason)
+                        .thenReturn(record))
+                .as(tx::transactional);
+    }
+
+    private Mono<ModelRecord> markUsed(ModelRecord record, List<UUID> consumed, String userId, Long expectedHead) {
+        return db.sql("UPDATE actual_rentals SET used_in_version = $1"
+                        + " WHERE request_id = ANY($2::text[]::uuid[]) AND used_in_version IS NULL")
+                .bind(0, record.version())
+                .bind(1, consumed.stream().map(UUID::toString).toArray(String[]::new))
+                .fetch().rowsUpdated()
+                .flatMap(marked -> marked == consumed.size() ? Mono.just(record)
+                        : Mono.error(new StaleModelException(userId, expectedHead)));
+    }
+
+    /**
+     * Serves {@code userId} an earlier model again: a copy of {@code version} (one of the user's own active versions,
+     * or the shared base) is stored as a new version whose parent is the head it replaces, the head moves to it only
+     * if it is still {@code expectedHead}, and the announcement (status rolled_back) is queued, atomically. A new
+     * version rather than moving the head back keeps versions increasing, which every gateway's swap relies on
+     * (a newer version always wins). Empty if {@code version} cannot be restored; {@link StaleModelException} if
+     * the head moved meanwhile.
+     */
+    public Mono<ModelRecord> rollBack(String userId, Long expectedHead, long version, String reason) {
+        return registry.restorable(userId, version)
+                .flatMap(old -> {
+                    String metrics = "{\"rolled_back_to\": " + version + "}";
+                    NewModel copy = old.isBase()
+                            ? NewModel.of(userId, expectedHead, TreeModel.layered(old.version(),
+                                    TreeEnsemble.empty(old.model().trees().features())), old.numTrees(), metrics)
+                            : new NewModel(userId, expectedHead, old.format(), old.bytes(), old.numTrees(),
+                                    old.baseVersion(), old.ownTrees(), metrics);
+                    return registry.store(copy, expectedHead);
+                })
+                .flatMap(record -> enqueue(userId, ModelRetrainedMessage.ROLLED_BACK, record.version(), reason)
                         .thenReturn(record))
                 .as(tx::transactional);
     }
@@ -118,7 +162,7 @@ public class RetrainStore {
                         + " last_failure = EXCLUDED.last_failure, retry_after = EXCLUDED.retry_after")
                 .bind(0, userId).bind(1, reason).bind(2, (double) coolDown.toMillis() / 1000.0)
                 .then()
-                .then(enqueue(userId, "failed", null, reason))
+                .then(enqueue(userId, ModelRetrainedMessage.FAILED, null, reason))
                 .as(tx::transactional);
     }
 

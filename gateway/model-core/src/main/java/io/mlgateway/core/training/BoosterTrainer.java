@@ -31,21 +31,47 @@ public final class BoosterTrainer {
     private BoosterTrainer() {
     }
 
-    /** The training parameters of every fit (a fresh map each call). */
+    /**
+     * Tree shape and learning rate of a fit; everything else is fixed (squared error, seed 0, one thread).
+     *
+     * @param maxDepth depth of each tree
+     * @param eta      learning rate (shrinkage of each tree's contribution)
+     */
+    public record Params(int maxDepth, double eta) {
+
+        /** The base model's: depth 6, eta 0.1. */
+        public static final Params BASE = new Params(6, 0.1);
+
+        public Params {
+            if (maxDepth < 1 || maxDepth > 16) {
+                throw new IllegalArgumentException("max depth must be in 1..16, was " + maxDepth);
+            }
+            if (!(eta > 0 && eta <= 1)) {
+                throw new IllegalArgumentException("eta must be in (0, 1], was " + eta);
+            }
+        }
+
+        /** XGBoost's parameter map (a fresh map each call). */
+        public Map<String, Object> toMap() {
+            Map<String, Object> params = new HashMap<>();
+            params.put("objective", "reg:squarederror");
+            params.put("max_depth", maxDepth);
+            params.put("eta", eta);
+            params.put("seed", 0);
+            // One thread: deterministic results, and training never starves the scoring pool of cores.
+            params.put("nthread", 1);
+            return params;
+        }
+    }
+
+    /** The base model's training parameters (a fresh map each call). */
     public static Map<String, Object> params() {
-        Map<String, Object> params = new HashMap<>();
-        params.put("objective", "reg:squarederror");
-        params.put("max_depth", 6);
-        params.put("eta", 0.1);
-        params.put("seed", 0);
-        // One thread: deterministic results, and training never starves the scoring pool of cores.
-        params.put("nthread", 1);
-        return params;
+        return Params.BASE.toMap();
     }
 
     /** A standalone model of {@code rounds} trees fitted on {@code data}. */
     public static TreeModel fitStandalone(TrainingSet data, int rounds) {
-        Booster booster = train(data, null, rounds);
+        Booster booster = train(data, null, rounds, Params.BASE);
         try {
             return XGBoostTrees.standalone(booster);
         } finally {
@@ -58,10 +84,15 @@ public final class BoosterTrainer {
      * the model they will be appended to.
      */
     public static TreeEnsemble fitOnMargin(TrainingSet data, float[] margins, int rounds) {
+        return fitOnMargin(data, margins, rounds, Params.BASE);
+    }
+
+    /** {@link #fitOnMargin(TrainingSet, float[], int)} with other tree parameters. */
+    public static TreeEnsemble fitOnMargin(TrainingSet data, float[] margins, int rounds, Params params) {
         if (margins.length != data.rows()) {
             throw new IllegalArgumentException(margins.length + " margins for " + data.rows() + " rows");
         }
-        Booster booster = train(data, margins, rounds);
+        Booster booster = train(data, margins, rounds, params);
         try {
             return XGBoostTrees.trees(booster);
         } finally {
@@ -74,7 +105,7 @@ public final class BoosterTrainer {
      * is checked and measured against.
      */
     public static Booster trainBooster(TrainingSet data, int rounds) {
-        return train(data, null, rounds);
+        return train(data, null, rounds, Params.BASE);
     }
 
     /**
@@ -97,7 +128,7 @@ public final class BoosterTrainer {
         }
     }
 
-    private static Booster train(TrainingSet data, float[] margins, int rounds) {
+    private static Booster train(TrainingSet data, float[] margins, int rounds, Params params) {
         DMatrix matrix = null;
         try {
             matrix = new DMatrix(data.features(), data.rows(), RentalFeatures.COUNT, Float.NaN);
@@ -105,7 +136,7 @@ public final class BoosterTrainer {
             if (margins != null) {
                 matrix.setBaseMargin(margins);
             }
-            return XGBoost.train(matrix, params(), rounds, new HashMap<>(), null, null, null, 0, null);
+            return XGBoost.train(matrix, params.toMap(), rounds, new HashMap<>(), null, null, null, 0, null);
         } catch (XGBoostError e) {
             throw new IllegalStateException("XGBoost training failed: " + e.getMessage(), e);
         } finally {

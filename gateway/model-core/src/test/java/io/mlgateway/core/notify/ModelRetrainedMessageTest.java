@@ -21,6 +21,6 @@ class ModelRetrainedMessageTest {
         ModelRetrainedMessage m = ModelRetrainedMessage.fromJson(
                 "{\"user_id\":\"alice\",\"status\":\"success\",\"version\":7,\"extra\":1}".getBytes(StandardCharsets.UTF_8));
         assertThat(m).isEqualTo(ModelRetrainedMessage.success("alice", 7));
-        assertThat(m.succeeded()).isTrue();
+        assertThat(m.changesModel()).isTrue();
     }
 }

@@ -1,0 +1,99 @@
+package io.mlgateway.modelops;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.mlgateway.api.ApiException;
+import io.mlgateway.api.UnavailableException;
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.modelstore.StaleModelException;
+import io.mlgateway.core.retrain.RetrainStore;
+import io.mlgateway.modelstore.ModelResolver;
+import java.util.List;
+import org.springframework.http.HttpStatus;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Mono;
+
+/**
+ * What can be asked and done about a user's models beyond scoring: their version history, their live error on
+ * the actuals that came back, and rolling back to an earlier version.
+ */
+@Service
+public class ModelOperations {
+
+    /** One model version of the user's history. */
+    public record Version(ModelRecord record, boolean current) {
+    }
+
+    /** Live error of the predictions one version served, over the user's latest actuals. */
+    public record VersionQuality(long version, long actuals, double mae) {
+    }
+
+    /** A user's live error over its latest {@code window} actuals, overall and per model version that served them. */
+    public record Quality(@JsonProperty("user_id") String userId, int window, long actuals, Double mae,
+            @JsonProperty("by_version") List<VersionQuality> byVersion) {
+    }
+
+    private record VersionError(long version, long actuals, double absError) {
+    }
+
+    private final ModelRegistry registry;
+    private final RetrainStore retrainStore;
+    private final DatabaseClient db;
+    private final ModelResolver resolver;
+
+    public ModelOperations(ModelRegistry registry, RetrainStore retrainStore, DatabaseClient db,
+            ModelResolver resolver) {
+        this.registry = registry;
+        this.retrainStore = retrainStore;
+        this.db = db;
+        this.resolver = resolver;
+    }
+
+    /** The user's versions, newest first (rejected challengers included), marking the one served now. */
+    public Mono<List<Version>> history(String userId, int limit) {
+        return registry.currentMetadata(userId).map(ModelRecord::version).defaultIfEmpty(-1L)
+                .flatMap(head -> registry.history(userId, limit)
+                        .map(record -> new Version(record, record.version() == head))
+                        .collectList())
+                .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"));
+    }
+
+    /**
+     * Serves the user {@code version} again (as a new version copying it, see {@link RetrainStore#rollBack}); every
+     * gateway switches when the announcement arrives, this one at once.
+     */
+    public Mono<ModelRecord> rollBack(String userId, long version, String reason) {
+        return registry.currentMetadata(userId).map(ModelRecord::version).map(head -> (Long) head)
+                .defaultIfEmpty(-1L)
+                .flatMap(head -> retrainStore.rollBack(userId, head == -1L ? null : head, version, reason))
+                .switchIfEmpty(Mono.error(() -> new ApiException(HttpStatus.NOT_FOUND,
+                        "user '" + userId + "' has no version " + version + " to roll back to", "version")))
+                .onErrorMap(StaleModelException.class, e -> new ApiException(HttpStatus.CONFLICT,
+                        "the user's model changed meanwhile; list the versions and retry", "version"))
+                .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"))
+                .doOnNext(stored -> resolver.swap(userId, stored.version(), "rollback"));
+    }
+
+    /** MAE of the predictions served to the user, over its latest {@code window} actuals, by model version. */
+    public Mono<Quality> quality(String userId, int window) {
+        return db.sql("SELECT p.model_version, count(*) AS n, sum(abs(p.prediction - a.actual_value)) AS abs_error"
+                        + " FROM (SELECT request_id, actual_value FROM actual_rentals WHERE user_id = $1"
+                        + " ORDER BY id DESC LIMIT $2) a JOIN rental_predictions p ON p.request_id = a.request_id"
+                        + " GROUP BY p.model_version ORDER BY p.model_version")
+                .bind(0, userId)
+                .bind(1, window)
+                .map(row -> new VersionError(row.get("model_version", Long.class), row.get("n", Long.class),
+                        row.get("abs_error", Double.class)))
+                .all()
+                .collectList()
+                .map(rows -> {
+                    long n = rows.stream().mapToLong(VersionError::actuals).sum();
+                    double sum = rows.stream().mapToDouble(VersionError::absError).sum();
+                    List<VersionQuality> byVersion = rows.stream()
+                            .map(r -> new VersionQuality(r.version(), r.actuals(), r.absError() / r.actuals())).toList();
+                    return new Quality(userId, window, n, n == 0 ? null : sum / n, byVersion);
+                })
+                .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("inference log unreachable"));
+    }
+}

@@ -1,0 +1,136 @@
+package io.mlgateway.retrain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.core.testing.AppProcess;
+import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.core.testing.TestModels;
+import io.mlgateway.core.training.BikeSharingData;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A rollback asked of one gateway switches every gateway: two packaged gateways (their own processes, the periodic
+ * version check off, so only the announcement can explain a switch) and the retrainer relaying the announcement the
+ * rollback queued.
+ */
+class RollbackEndToEndTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final LocalServices.TestDatabase db = LocalServices.freshDatabase();
+    private static GatewayProcess first;
+    private static GatewayProcess second;
+    private static ConfigurableApplicationContext retrainer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Map<String, String> environment = new HashMap<>(AppProcess.services(db));
+        environment.put("GATEWAY_MODEL_CACHE_VERSION_CHECK_INTERVAL", "10m");
+        environment.put("GATEWAY_RENTALS_STARTUP_RETRY", "500ms");
+        CompletableFuture<GatewayProcess> a = CompletableFuture.supplyAsync(() -> start(environment));
+        CompletableFuture<GatewayProcess> b = CompletableFuture.supplyAsync(() -> start(environment));
+        first = a.join();
+        second = b.join();
+        retrainer = RetrainerApps.start(db, "--retrainer.outbox-interval=500ms");
+    }
+
+    private static GatewayProcess start(Map<String, String> environment) {
+        try {
+            return GatewayProcess.start(environment);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (retrainer != null) {
+            retrainer.close();
+        }
+        if (first != null) {
+            first.close();
+        }
+        if (second != null) {
+            second.close();
+        }
+    }
+
+    private static JsonNode predict(GatewayProcess gateway, String user, BikeSharingData.Hour hour) throws Exception {
+        StringBuilder json = new StringBuilder("{\"features\":{");
+        for (int i = 0; i < RentalFeatures.COUNT; i++) {
+            json.append(i == 0 ? "" : ",").append('"').append(RentalFeatures.NAMES.get(i)).append("\":")
+                    .append(hour.features()[i]);
+        }
+        HttpResponse<String> response = gateway.post("/v1/rentals/" + user + "/predict", json.append("}}").toString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    private static void awaitVersion(GatewayProcess gateway, String user, BikeSharingData.Hour hour, long version)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (predict(gateway, user, hour).get("model_version").longValue() == version) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("gateway still not serving version " + version + " to " + user + "\n"
+                + gateway.log().substring(Math.max(0, gateway.log().length() - 3000)));
+    }
+
+    @Test
+    void aRollbackAskedOfOneGatewaySwitchesEveryGateway() throws Exception {
+        String user = "rollback-" + UUID.randomUUID().toString().substring(0, 8);
+        List<BikeSharingData.Hour> hours = BikeSharingData.where(h -> !h.isYear2011());
+        BikeSharingData.Hour hour = hours.get(700);
+        ModelRecord v1;
+        ModelRecord v2;
+        try (RetrainFixtures.Instance setup = new RetrainFixtures.Instance(db, "setup")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (setup.registry.current(ModelRegistry.BASE_USER).blockOptional().isEmpty()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            ModelRecord base = setup.registry.current(ModelRegistry.BASE_USER).block();
+            v1 = setup.registry.store(TestModels.continued(user, base, null, hours.subList(0, 60), 3), null).block();
+            v2 = setup.registry.store(TestModels.continued(user, base, v1, hours.subList(60, 120), 4), v1.version())
+                    .block();
+        }
+        // Both gateways serve v2 from memory.
+        assertThat(predict(first, user, hour).get("model_version").longValue()).isEqualTo(v2.version());
+        assertThat(predict(second, user, hour).get("model_version").longValue()).isEqualTo(v2.version());
+        double v1Prediction = 0;
+
+        HttpResponse<String> answer = first.admin("/v1/admin/rentals/" + user + "/rollback",
+                "{\"version\": " + v1.version() + "}");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        long v3 = JSON.readTree(answer.body()).get("version").longValue();
+
+        awaitVersion(first, user, hour, v3);
+        awaitVersion(second, user, hour, v3);
+        double onFirst = predict(first, user, hour).get("prediction").doubleValue();
+        double onSecond = predict(second, user, hour).get("prediction").doubleValue();
+        try (RetrainFixtures.Instance check = new RetrainFixtures.Instance(db, "check")) {
+            ModelRecord base = check.registry.current(ModelRegistry.BASE_USER).block();
+            v1Prediction = TestModels.predict(base, v1, hour.features());
+        }
+        assertThat(onFirst).isEqualTo(v1Prediction);
+        assertThat(onSecond).isEqualTo(v1Prediction);
+        assertThat(second.log()).contains("model swap announced");
+    }
+}
