@@ -129,7 +129,7 @@ public final class LiveReplay {
             versions[i] = answer.get("model_version").longValue();
             JsonNode stored = post("/v1/rentals/actuals", "{\"actuals\":[{\"request_id\":\""
                     + answer.get("request_id").stringValue() + "\",\"actual_value\":" + hour.count() + "}]}");
-            if (stored.get("stored").intValue() != 1) {
+            if (stored.path("counts").path("stored").intValue() != 1) {
                 throw new IllegalStateException("actual not stored: " + stored);
             }
             if (progress && (i + 1) % 500 == 0) {

@@ -24,6 +24,8 @@ class ReplayTest {
             // Hours 100-600: after the first retrains have had time to land.
             double live = result.mae(result.served(), 100, 600);
             double frozen = result.mae(result.frozen(), 100, 600);
+            System.out.printf(java.util.Locale.ROOT, "replay hours 100-600: MAE live %.2f, frozen %.2f, %d versions%n",
+                    live, frozen, result.distinctVersions());
             assertThat(result.distinctVersions()).as("model versions served").isGreaterThanOrEqualTo(5);
             assertThat(live).as("live MAE %.2f vs frozen %.2f", live, frozen).isLessThan(0.75 * frozen);
         }
