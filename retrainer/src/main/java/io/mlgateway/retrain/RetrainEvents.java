@@ -32,6 +32,9 @@ public class RetrainEvents {
     private final Counter failed;
     private final Counter conflicts;
     private final Map<String, Counter> outboxFailures = new HashMap<>();
+    private final DistributionSummary liveMae;
+    private final Counter judgedBetter;
+    private final Counter judgedWorse;
 
     /**
      * Every meter is registered here, up front, with each of its label values: a series that only appears after
@@ -48,11 +51,23 @@ public class RetrainEvents {
         this.rejectedCount = retrains(meters, "rejected");
         this.failed = retrains(meters, "failed");
         this.conflicts = retrains(meters, "conflict");
+        this.liveMae = DistributionSummary.builder("retrainer.live.mae")
+                .description("MAE of each champion's served predictions on the actuals that triggered its user's retrain")
+                .serviceLevelObjectives(10, 20, 30, 40, 50, 75, 100, 150, 200).register(meters);
+        this.judgedBetter = judged(meters, "better");
+        this.judgedWorse = judged(meters, "worse");
         for (String stage : List.of("cache_evict", "notify")) {
             outboxFailures.put(stage, Counter.builder("retrainer.outbox.failures")
                     .description("failed attempts to evict or announce a stored version (retried)")
                     .tag("stage", stage).register(meters));
         }
+    }
+
+    private static Counter judged(MeterRegistry meters, String verdict) {
+        return Counter.builder("retrainer.champions.judged")
+                .description("promoted models judged on the actuals they served against their predecessor on the same"
+                        + " rows: worse = more than retrainer.live-regression-tolerance worse")
+                .tag("verdict", verdict).register(meters);
     }
 
     private static Counter retrains(MeterRegistry meters, String status) {
@@ -84,6 +99,26 @@ public class RetrainEvents {
                 .addKeyValue("rebuilt", rebuilt).addKeyValue("holdout_mae_champion", championMae)
                 .addKeyValue("holdout_mae_challenger", challengerMae).addKeyValue("promoted", accepted)
                 .log("fitted on {} samples in {} ms", samplesUsed, processingMs);
+    }
+
+    /**
+     * How the champion did on the new actuals it served, against its predecessor on the same rows. Recorded over all
+     * users (no per-user label): the share judged worse is what the live-regression alert watches.
+     */
+    public void live(String userId, long champion, ModelFitter.LiveErrors live, boolean regressed) {
+        if (live.actuals() == 0) {
+            return;
+        }
+        liveMae.record(live.champion());
+        if (!Double.isNaN(live.predecessor())) {
+            (regressed ? judgedWorse : judgedBetter).increment();
+        }
+        (regressed ? log.atWarn() : log.atInfo()).addKeyValue("event", "retrain.live_quality")
+                .addKeyValue("user_id", userId).addKeyValue("version", champion)
+                .addKeyValue("live_actuals", live.actuals()).addKeyValue("live_mae", live.champion())
+                .addKeyValue("live_mae_predecessor", Double.isNaN(live.predecessor()) ? null : live.predecessor())
+                .addKeyValue("regressed", regressed)
+                .log("version {} served {} actuals at MAE {}", champion, live.actuals(), live.champion());
     }
 
     /** A challenger stored as rejected: the champion keeps serving. */

@@ -44,10 +44,19 @@ public class RetrainPipeline {
         this.training = trainingScheduler;
     }
 
+    /** A retrain if the user has {@code threshold} new actuals (the customer's trigger). */
     public Mono<Outcome> run(String userId) {
+        return run(userId, properties.threshold());
+    }
+
+    /**
+     * A retrain if the user has at least {@code minimumActuals} new actuals: the drift trigger refits with the labelled
+     * rows there are, fewer than the usual threshold.
+     */
+    public Mono<Outcome> run(String userId, int minimumActuals) {
         long started = System.nanoTime();
-        return check(userId).flatMap(due -> !due ? Mono.just(Outcome.NOT_DUE)
-                : read(userId)
+        return check(userId, minimumActuals).flatMap(due -> !due ? Mono.just(Outcome.NOT_DUE)
+                : read(userId, minimumActuals)
                         .flatMap(samples -> current(userId).flatMap(model -> fit(userId, model, samples)
                                 .flatMap(candidate -> candidate.accepted()
                                         ? store(userId, model, samples, candidate).thenReturn(Outcome.RETRAINED)
@@ -63,38 +72,52 @@ public class RetrainPipeline {
     }
 
     /** 1. Check: enough new actuals, and no cool-down after a failure. */
-    private Mono<Boolean> check(String userId) {
+    private Mono<Boolean> check(String userId, int minimumActuals) {
         return store.countNew(userId).zipWith(store.coolingDown(userId)).map(t -> {
-            boolean due = t.getT1() >= properties.threshold() && !t.getT2();
+            boolean due = t.getT1() >= minimumActuals && !t.getT2();
             events.check(userId, t.getT1(), due);
             return due;
         });
     }
 
     /** 2. Read: the new actuals joined to their logged feature vectors. */
-    private Mono<List<Sample>> read(String userId) {
+    private Mono<List<Sample>> read(String userId, int minimumActuals) {
         long started = System.nanoTime();
         return store.readNew(userId, properties.maxSamples()).collectList()
                 .doOnNext(rows -> events.read(userId, rows.size(), millisSince(started)))
-                .flatMap(rows -> rows.size() < properties.threshold()
+                .flatMap(rows -> rows.size() < minimumActuals
                         ? Mono.error(new RetrainFailure("only " + rows.size() + " actuals joined to logged predictions"))
                         : Mono.just(rows));
     }
 
     /**
-     * The champion (the user's current model, the shared base for a first retrain), the base it is layered on, and
-     * the shared base now.
+     * The champion (the user's current model, the shared base for a first retrain), the base it is layered on, the
+     * shared base now, and the model the champion replaced (for the live comparison).
      */
     private Mono<ModelFitter.Current> current(String userId) {
         Mono<ModelRecord> sharedBase = registry.current(ModelRegistry.BASE_USER)
                 .switchIfEmpty(Mono.error(() -> new RetrainFailure("no base model in the registry")));
         return sharedBase.flatMap(shared -> registry.current(userId).defaultIfEmpty(shared)
-                .flatMap(model -> model.baseVersion() == null ? Mono.just(new ModelFitter.Current(model, null, shared))
-                        : model.baseVersion() == shared.version() ? Mono.just(new ModelFitter.Current(model, shared, shared))
-                        : registry.version(model.baseVersion())
-                                .switchIfEmpty(Mono.error(() -> new RetrainFailure("base version "
-                                        + model.baseVersion() + " of model " + model.version() + " is missing")))
-                                .map(base -> new ModelFitter.Current(model, base, shared))));
+                .flatMap(model -> baseOf(model, shared)
+                        .map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty())
+                        .zipWith(predecessorOf(model).map(java.util.Optional::of)
+                                .defaultIfEmpty(java.util.Optional.empty()))
+                        .map(t -> new ModelFitter.Current(model, t.getT1().orElse(null), shared,
+                                t.getT2().orElse(null)))));
+    }
+
+    private Mono<ModelRecord> baseOf(ModelRecord model, ModelRecord shared) {
+        if (model.baseVersion() == null) {
+            return Mono.empty();
+        }
+        return model.baseVersion() == shared.version() ? Mono.just(shared)
+                : registry.version(model.baseVersion()).switchIfEmpty(Mono.error(() -> new RetrainFailure(
+                        "base version " + model.baseVersion() + " of model " + model.version() + " is missing")));
+    }
+
+    /** The version the champion replaced (empty for the shared base itself). */
+    private Mono<ModelRecord> predecessorOf(ModelRecord model) {
+        return model.isBase() || model.parentVersion() == null ? Mono.empty() : registry.version(model.parentVersion());
     }
 
     /** 3. Fit the challenger and judge it against the champion, on the training scheduler, never on an event loop. */
@@ -108,6 +131,8 @@ public class RetrainPipeline {
             ModelFitter.Candidate candidate = fitter.fit(current, samples, recent);
             events.fit(userId, candidate.samplesUsed(), millisSince(started), candidate.trees(), candidate.rebuilt(),
                     candidate.maeBefore(), candidate.maeAfter(), candidate.accepted());
+            events.live(userId, current.model().version(), candidate.live(),
+                    candidate.live().regressed(properties.liveRegressionTolerance()));
             return candidate;
         }).subscribeOn(training));
     }

@@ -31,7 +31,7 @@ class ModelFitterTest {
         List<Sample> samples = new ArrayList<>();
         for (int i = from; i < from + n; i++) {
             BikeSharingData.Hour h = HOURS_2012.get(i);
-            samples.add(new Sample(i, UUID.randomUUID(), h.features(), h.count()));
+            samples.add(Sample.unlogged(i, UUID.randomUUID(), h.features(), h.count()));
         }
         return samples;
     }
@@ -151,6 +151,44 @@ class ModelFitterTest {
         assertThat(candidate.maeAfter()).isGreaterThan(candidate.maeBefore());
         assertThat(candidate.accepted()).isFalse();
         assertThat(candidate.metrics()).contains("\"champion_version\": 2");
+    }
+
+    /** Live errors: the champion's served predictions, and its predecessor rescored on exactly those rows. */
+    @Test
+    void liveErrorsCompareTheChampionWithItsPredecessorOnTheRowsTheChampionServed() {
+        ModelRecord base = RetrainFixtures.baseRecord();
+        ScoringModel baseScoring = base.model().bind(null);
+        List<Sample> fresh = new ArrayList<>();
+        double served = 0;
+        double predecessor = 0;
+        for (int i = 0; i < 50; i++) {
+            BikeSharingData.Hour h = HOURS_2012.get(3000 + i);
+            // 40 served by the champion (version 7, each 5 off), 10 by an older version (ignored).
+            long version = i < 40 ? 7 : 6;
+            fresh.add(new Sample(i, UUID.randomUUID(), h.features(), h.count(), h.count() + 5.0, version));
+            if (i < 40) {
+                served += 5;
+                predecessor += Math.abs(baseScoring.predict(h.features(), 0) - h.count());
+            }
+        }
+        ModelFitter.LiveErrors live = ModelFitter.LiveErrors.of(7, fresh, baseScoring);
+        assertThat(live.actuals()).isEqualTo(40);
+        assertThat(live.champion()).isEqualTo(served / 40);
+        assertThat(live.predecessor()).isCloseTo(predecessor / 40, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(live.regressed(0.1)).isFalse();
+        assertThat(new ModelFitter.LiveErrors(40, 12, 10).regressed(0.1)).isTrue();
+        assertThat(new ModelFitter.LiveErrors(40, 10.9, 10).regressed(0.1)).isFalse();
+        assertThat(ModelFitter.LiveErrors.of(8, fresh, baseScoring).actuals()).isZero();
+        assertThat(ModelFitter.LiveErrors.of(7, fresh, null).predecessor()).isNaN();
+
+        // Stored with the challenger's metrics.
+        NewModel model = NewModel.of("alice", base.version(),
+                TreeModel.layered(base.version(), TreeEnsemble.empty(RentalFeatures.COUNT)), base.numTrees(), "{}");
+        ModelRecord champion = RetrainFixtures.record(7, base.version(), model);
+        ModelFitter.Candidate candidate = new ModelFitter(props().build())
+                .fit(new ModelFitter.Current(champion, base, base, base), fresh, List.of());
+        assertThat(candidate.metrics()).contains("\"live_actuals\": 40").contains("\"live_mae_champion\": 5.0000")
+                .contains("\"live_mae_predecessor\": ");
     }
 
     private static List<Sample> newestFirst(int from, int n) {

@@ -126,6 +126,13 @@ final class RetrainFixtures {
         double maxMaeRatio = 1000;
         Duration failureCoolDown = Duration.ofMinutes(5);
         Duration outboxInterval = Duration.ofSeconds(2);
+        RetrainProperties.Drift drift = new RetrainProperties.Drift(0.2, Duration.ofMinutes(5), Duration.ofHours(1),
+                500, 100, 10);
+
+        Props drift(RetrainProperties.Drift value) {
+            drift = value;
+            return this;
+        }
 
         Props policy(UpdatePolicy value) {
             policy = value;
@@ -179,8 +186,8 @@ final class RetrainFixtures {
 
         RetrainProperties build() {
             return new RetrainProperties(threshold, maxSamples, concurrency, sweepInterval, policy, ownTrees, treeDepth,
-                    learningRate, window, roundsPerUpdate, maxTrees, holdoutFraction, maxMaeRatio, failureCoolDown,
-                    outboxInterval);
+                    learningRate, window, roundsPerUpdate, maxTrees, holdoutFraction, maxMaeRatio, 0.1,
+                    failureCoolDown, outboxInterval, drift);
         }
     }
 
@@ -235,6 +242,11 @@ final class RetrainFixtures {
             return new RetrainPipeline(store, registry, fitter, relay, events, properties, Schedulers.boundedElastic());
         }
 
+        double counter(String name) {
+            Counter counter = meters.find(name).counter();
+            return counter == null ? 0 : counter.count();
+        }
+
         double counter(String name, String tag, String value) {
             Counter counter = meters.find(name).tag(tag, value).counter();
             return counter == null ? 0 : counter.count();
@@ -249,9 +261,15 @@ final class RetrainFixtures {
     /** Logs {@code n} predictions for {@code user} (committed), as the gateway's inference log does. */
     static List<Logged> logPredictions(LocalServices.TestDatabase database, String user, int n) {
         int from = NEXT_HOUR.getAndAdd(n) % (HOURS_2012.size() - n);
+        return logPredictions(database, user, HOURS_2012.subList(from, from + n));
+    }
+
+    /** Logs one prediction for {@code user} per hour given (committed), as the gateway's inference log does. */
+    static List<Logged> logPredictions(LocalServices.TestDatabase database, String user,
+            List<BikeSharingData.Hour> hours) {
         List<Logged> logged = new ArrayList<>();
         List<PredictionRecord> records = new ArrayList<>();
-        for (BikeSharingData.Hour hour : HOURS_2012.subList(from, from + n)) {
+        for (BikeSharingData.Hour hour : hours) {
             UUID id = UUID.randomUUID();
             logged.add(new Logged(id, user, hour.features(), hour.count()));
             records.add(new PredictionRecord(id, user, 1, hour.features(), 100.0, Instant.now()));

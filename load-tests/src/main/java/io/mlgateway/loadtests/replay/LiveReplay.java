@@ -20,10 +20,12 @@ import tools.jackson.databind.json.JsonMapper;
  * Replays 2012 hour by hour through the running product, as a user would: each hour is predicted for a fresh user
  * over HTTP, then its true count is posted as the actual; the retrainer refits the user's model every 50 actuals
  * and the gateway swaps it in. Beside it, a second fresh user that never sends actuals is served the frozen base
- * model. Prints the rolling MAE of both as it goes and writes the same plot as the offline replay.
+ * model. Prints the rolling MAE of both as it goes and writes the same plot as the offline replay. True counts are
+ * posted {@code actualsBatch} at a time (they arrive later than the forecast in practice too): one actual per call
+ * would pace the replay by the database's commit flush, not by the product.
  *
  * <p>{@code java -cp … io.mlgateway.loadtests.replay.LiveReplay [--url http://127.0.0.1:8080] [--key local-dev-key]
- * [--hours N] [--rate hoursPerSecond] [--out DIR]}
+ * [--hours N] [--rate hoursPerSecond] [--actuals-batch 10] [--out DIR]}
  */
 public final class LiveReplay {
 
@@ -58,6 +60,7 @@ public final class LiveReplay {
         String key = "local-dev-key";
         int hours = Integer.MAX_VALUE;
         double rate = 40;
+        int actualsBatch = 10;
         Path out = Path.of("load-tests/target/replay");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -65,6 +68,7 @@ public final class LiveReplay {
                 case "--key" -> key = args[++i];
                 case "--hours" -> hours = Integer.parseInt(args[++i]);
                 case "--rate" -> rate = Double.parseDouble(args[++i]);
+                case "--actuals-batch" -> actualsBatch = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -73,7 +77,7 @@ public final class LiveReplay {
         List<BikeSharingData.Hour> replay = year2012.subList(0, Math.min(hours, year2012.size()));
         LiveReplay live = new LiveReplay(url, key);
         long started = System.nanoTime();
-        Result result = live.run(replay, rate, true);
+        Result result = live.run(replay, rate, actualsBatch, true);
         int n = replay.size();
         System.out.printf(Locale.ROOT, "%n%s: %d hours in %.0f s; MAE live %.2f (first 2,000 h: %.2f), frozen base %.2f"
                         + " (%.2f); %d model versions served%n", result.user(), n, (System.nanoTime() - started) / 1e9,
@@ -104,9 +108,11 @@ public final class LiveReplay {
     }
 
     /**
-     * Predicts each hour for a fresh user and a frozen one, then posts its actual, at {@code rate} hours a second.
+     * Predicts each hour for a fresh user and a frozen one, at {@code rate} hours a second, and posts the true counts
+     * {@code actualsBatch} hours at a time.
      */
-    public Result run(List<BikeSharingData.Hour> hours, double rate, boolean progress) throws Exception {
+    public Result run(List<BikeSharingData.Hour> hours, double rate, int actualsBatch, boolean progress)
+            throws Exception {
         String id = UUID.randomUUID().toString().substring(0, 8);
         String user = "replay-" + id;
         String frozenUser = "replay-frozen-" + id;
@@ -115,6 +121,7 @@ public final class LiveReplay {
         float[] served = new float[n];
         float[] frozen = new float[n];
         long[] versions = new long[n];
+        List<String> pending = new java.util.ArrayList<>();
         long start = System.nanoTime();
         long interval = (long) (1e9 / rate);
         for (int i = 0; i < n; i++) {
@@ -127,10 +134,14 @@ public final class LiveReplay {
             served[i] = answer.get("prediction").floatValue();
             frozen[i] = base.get("prediction").floatValue();
             versions[i] = answer.get("model_version").longValue();
-            JsonNode stored = post("/v1/rentals/actuals", "{\"actuals\":[{\"request_id\":\""
-                    + answer.get("request_id").stringValue() + "\",\"actual_value\":" + hour.count() + "}]}");
-            if (stored.path("counts").path("stored").intValue() != 1) {
-                throw new IllegalStateException("actual not stored: " + stored);
+            pending.add("{\"request_id\":\"" + answer.get("request_id").stringValue() + "\",\"actual_value\":"
+                    + hour.count() + "}");
+            if (pending.size() >= actualsBatch || i == n - 1) {
+                JsonNode stored = post("/v1/rentals/actuals", "{\"actuals\":[" + String.join(",", pending) + "]}");
+                if (stored.path("counts").path("stored").intValue() != pending.size()) {
+                    throw new IllegalStateException("actuals not all stored: " + stored);
+                }
+                pending.clear();
             }
             if (progress && (i + 1) % 500 == 0) {
                 int from = Math.max(0, i + 1 - 500);

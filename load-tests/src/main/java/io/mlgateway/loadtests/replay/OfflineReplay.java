@@ -33,7 +33,12 @@ public final class OfflineReplay {
     }
 
     /** What one policy did over the replay. */
-    record Result(String name, float[] predictions, int promoted, int rejected, int maxOwnTrees, double fitMillis) {
+    record Result(String name, float[] predictions, int promoted, int rejected, int maxOwnTrees, double fitMillis,
+            int judged, int regressed, int maxModelBytes) {
+
+        Result(String name, float[] predictions, int promoted, int rejected, int maxOwnTrees, double fitMillis) {
+            this(name, predictions, promoted, rejected, maxOwnTrees, fitMillis, 0, 0, 0);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -61,8 +66,8 @@ public final class OfflineReplay {
         float[] frozen = base.model().bind(null).predictAll(TrainingSet.of(replay).features(), replay.size());
 
         System.out.printf(Locale.ROOT, "%d hours of 2012 for one user; MAE over all, first 2,000 hours%n", replay.size());
-        System.out.printf(Locale.ROOT, "%-62s %7s %7s %6s %6s %6s %7s%n", "policy", "MAE", "MAE2k", "promo", "reject",
-                "trees", "fit ms");
+        System.out.printf(Locale.ROOT, "%-62s %7s %7s %6s %6s %6s %7s %9s %8s%n", "policy", "MAE", "MAE2k", "promo",
+                "reject", "trees", "fit ms", "worse", "KB/user");
         print(new Result("frozen base model", frozen, 0, 0, 0, 0), actuals);
         List<Result> results = new ArrayList<>();
         results.add(new Result("frozen base model", frozen, 0, 0, 0, 0));
@@ -93,11 +98,15 @@ public final class OfflineReplay {
         int maxOwn = 0;
         long fitNanos = 0;
         int fits = 0;
+        int judged = 0;
+        int regressed = 0;
+        int maxBytes = 0;
         long version = base.version();
         for (int i = 0; i < hours.size(); i++) {
             BikeSharingData.Hour hour = hours.get(i);
             predictions[i] = champion.predict(hour.features(), 0);
-            fresh.add(new Sample(i, UUID.randomUUID(), hour.features(), hour.count()));
+            fresh.add(new Sample(i, UUID.randomUUID(), hour.features(), hour.count(), predictions[i],
+                    current.model().version()));
             if (fresh.size() < properties.threshold()) {
                 continue;
             }
@@ -106,12 +115,18 @@ public final class OfflineReplay {
             ModelFitter.Candidate candidate = fitter.fit(current, List.copyOf(fresh), recent);
             fitNanos += System.nanoTime() - started;
             fits++;
+            if (!Double.isNaN(candidate.live().predecessor())) {
+                judged++;
+                regressed += candidate.live().regressed(properties.liveRegressionTolerance()) ? 1 : 0;
+            }
             version++;
             if (candidate.accepted()) {
                 promoted++;
                 maxOwn = Math.max(maxOwn, candidate.model().trees().trees());
                 ModelRecord record = record(version, current.model().version(), candidate);
-                current = new ModelFitter.Current(record, record.baseVersion() == null ? null : base, base);
+                maxBytes = Math.max(maxBytes, record.bytes().length);
+                current = new ModelFitter.Current(record, record.baseVersion() == null ? null : base, base,
+                        current.model());
                 champion = candidate.model().bind(candidate.model().isLayered() ? baseScoring : null);
             } else {
                 rejected++;
@@ -119,7 +134,8 @@ public final class OfflineReplay {
             used.addAll(fresh);
             fresh.clear();
         }
-        return new Result(name, predictions, promoted, rejected, maxOwn, fits == 0 ? 0 : fitNanos / 1e6 / fits);
+        return new Result(name, predictions, promoted, rejected, maxOwn, fits == 0 ? 0 : fitNanos / 1e6 / fits, judged,
+                regressed, maxBytes);
     }
 
     private static List<Sample> newestFirst(List<Sample> oldestFirst, int limit) {
@@ -157,8 +173,8 @@ public final class OfflineReplay {
 
     private static void print(Result r, float[] actuals) {
         int n = actuals.length;
-        System.out.printf(Locale.ROOT, "%-62s %7.2f %7.2f %6d %6d %6d %7.1f%n", r.name(), mae(r.predictions(), actuals, 0, n),
-                mae(r.predictions(), actuals, 0, Math.min(2000, n)), r.promoted(), r.rejected(), r.maxOwnTrees(),
-                r.fitMillis());
+        System.out.printf(Locale.ROOT, "%-62s %7.2f %7.2f %6d %6d %6d %7.1f %4d/%-4d %8.1f%n", r.name(),
+                mae(r.predictions(), actuals, 0, n), mae(r.predictions(), actuals, 0, Math.min(2000, n)), r.promoted(),
+                r.rejected(), r.maxOwnTrees(), r.fitMillis(), r.regressed(), r.judged(), r.maxModelBytes() / 1024.0);
     }
 }

@@ -47,7 +47,7 @@ final class ReplayPlot {
             svg.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/>"
                     + "<text x='4' y='%.1f'>%.0f</text>", left, width, y, y, y + 4, v));
         }
-        for (int i = 0; i < n; i += Math.max(1, n / 8)) {
+        for (int i = 0; i < n - n / 10; i += Math.max(1, n / 8)) {
             double x = x(i, n, left, width);
             svg.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d'>%s</text>", x, height - 8,
                     hours.get(i).date()));

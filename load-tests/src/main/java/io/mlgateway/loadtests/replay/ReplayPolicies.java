@@ -38,6 +38,9 @@ final class ReplayPolicies {
         policies.put("residual 50 trees d7 window 2000, gate 1.2", residual(50, 7, 0.1, 2000, 1.2));
         policies.put("residual 50 trees d6 eta 0.15 window 2000, gate 1.2", residual(50, 6, 0.15, 2000, 1.2));
         policies.put("residual 50 trees d4 window 2000, gate 1.0", residual(50, 4, 0.1, 2000, 1.0));
+        policies.put("residual 50 trees d5 window 4000, gate 1.3", residual(50, 5, 0.1, 4000, 1.3));
+        policies.put("residual 50 trees d4 window 4000, gate 1.3", residual(50, 4, 0.1, 4000, 1.3));
+        policies.put("residual 30 trees d6 eta 0.15 window 4000, gate 1.3", residual(30, 6, 0.15, 4000, 1.3));
         policies.put("residual 30 trees d6 window 1000, gate 1.0", residual(30, 6, 0.1, 1000, 1.0));
         policies.put("residual 100 trees d6 window all, gate 1.0", residual(100, 6, 0.1, 100_000, 1.0));
         policies.put("rebuild every 50 (2011 + window 2000), gate 1.0", rebuild(2000, 1.0));
@@ -59,6 +62,6 @@ final class ReplayPolicies {
     private static RetrainProperties props(UpdatePolicy policy, int ownTrees, int depth, double eta, int window,
             int rounds, double gate) {
         return new RetrainProperties(50, 5000, 1, Duration.ofSeconds(30), policy, ownTrees, depth, eta, window, rounds,
-                400, 0.2, gate, Duration.ofMinutes(5), Duration.ofSeconds(2));
+                400, 0.2, gate, 0.1, Duration.ofMinutes(5), Duration.ofSeconds(2), null);
     }
 }

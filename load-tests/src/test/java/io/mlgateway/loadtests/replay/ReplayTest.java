@@ -19,7 +19,7 @@ class ReplayTest {
         List<BikeSharingData.Hour> hours = BikeSharingData.where(h -> !h.isYear2011()).subList(0, 600);
         try (ProductUnderTest product = new ProductUnderTest()) {
             LiveReplay.Result result = new LiveReplay(product.baseUrl(), ProductUnderTest.API_KEY)
-                    .run(hours, 40, false);
+                    .run(hours, 20, 10, false); // 30 s: slow enough for every refit to land on 2 busy cores
 
             // Hours 100-600: after the first retrains have had time to land.
             double live = result.mae(result.served(), 100, 600);

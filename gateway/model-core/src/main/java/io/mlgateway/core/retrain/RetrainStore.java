@@ -9,6 +9,7 @@ import io.mlgateway.core.trees.TreeEnsemble;
 import io.mlgateway.core.trees.TreeModel;
 import io.r2dbc.spi.Readable;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -25,6 +26,17 @@ public class RetrainStore {
 
     /** A user and how many new actuals it has. */
     public record Due(String userId, long count) {
+    }
+
+    /**
+     * A user whose model carries a training reference, for the drift check.
+     *
+     * @param reference  the model's {@code metrics.reference} (JSON)
+     * @param since      when the model was stored: only requests served after it are compared
+     * @param driftAbove whether the last check found the user above the threshold
+     */
+    public record DriftCandidate(String userId, long version, String reference, OffsetDateTime since,
+            boolean driftAbove) {
     }
 
     private final DatabaseClient db;
@@ -56,6 +68,40 @@ public class RetrainStore {
                 .all();
     }
 
+    /** Users served a model of their own that has a training reference and who made requests within {@code active}. */
+    public Flux<DriftCandidate> driftCandidates(Duration active) {
+        return db.sql("SELECT h.user_id, m.version, m.created_at, m.metrics->'reference' AS reference,"
+                        + " coalesce(s.drift_above, false) AS drift_above"
+                        + " FROM rental_model_heads h JOIN rental_models m ON m.version = h.version"
+                        + " LEFT JOIN retrain_state s ON s.user_id = h.user_id"
+                        + " WHERE m.metrics ? 'reference' AND EXISTS (SELECT 1 FROM rental_predictions p"
+                        + " WHERE p.user_id = h.user_id AND p.created_at > now() - make_interval(secs => $1))")
+                .bind(0, (double) active.toMillis() / 1000.0)
+                .map(row -> new DriftCandidate(row.get("user_id", String.class), row.get("version", Long.class),
+                        row.get("reference", String.class), row.get("created_at", OffsetDateTime.class),
+                        Boolean.TRUE.equals(row.get("drift_above", Boolean.class))))
+                .all();
+    }
+
+    /** Feature vectors of the user's latest requests served since {@code since}, newest first. */
+    public Flux<float[]> recentFeatures(String userId, OffsetDateTime since, int limit) {
+        return db.sql("SELECT features FROM rental_predictions WHERE user_id = $1 AND created_at >= $2"
+                        + " ORDER BY created_at DESC LIMIT $3")
+                .bind(0, userId)
+                .bind(1, since)
+                .bind(2, limit)
+                .map(row -> toFloats(row.get("features", Float[].class)))
+                .all();
+    }
+
+    /** Records which side of the drift threshold the user was found on. */
+    public Mono<Void> setDriftAbove(String userId, boolean above) {
+        return db.sql("INSERT INTO retrain_state (user_id, drift_above) VALUES ($1, $2)"
+                        + " ON CONFLICT (user_id) DO UPDATE SET drift_above = EXCLUDED.drift_above")
+                .bind(0, userId).bind(1, above)
+                .then();
+    }
+
     /** Whether the user is cooling down after a failed retrain. */
     public Mono<Boolean> coolingDown(String userId) {
         return db.sql("SELECT retry_after > now() AS cooling FROM retrain_state WHERE user_id = $1")
@@ -67,7 +113,7 @@ public class RetrainStore {
 
     /** The user's new actuals with their logged features, oldest first (the "read" step). */
     public Flux<Sample> readNew(String userId, int limit) {
-        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features FROM actual_rentals a"
+        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features, p.prediction, p.model_version FROM actual_rentals a"
                         + " JOIN rental_predictions p ON p.request_id = a.request_id"
                         + " WHERE a.user_id = $1 AND a.used_in_version IS NULL ORDER BY a.id LIMIT $2")
                 .bind(0, userId)
@@ -78,7 +124,7 @@ public class RetrainStore {
 
     /** The user's most recent used actuals (for a rebuild from a window of recent data). */
     public Flux<Sample> readRecentUsed(String userId, int limit) {
-        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features FROM actual_rentals a"
+        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features, p.prediction, p.model_version FROM actual_rentals a"
                         + " JOIN rental_predictions p ON p.request_id = a.request_id"
                         + " WHERE a.user_id = $1 AND a.used_in_version IS NOT NULL ORDER BY a.id DESC LIMIT $2")
                 .bind(0, userId)
@@ -99,7 +145,7 @@ public class RetrainStore {
                 .flatMap(record -> db.sql("INSERT INTO retrain_state (user_id, last_update, last_version, failures)"
                                 + " VALUES ($1, now(), $2, 0) ON CONFLICT (user_id) DO UPDATE SET last_update = now(),"
                                 + " last_version = EXCLUDED.last_version, failures = 0, last_failure = NULL,"
-                                + " retry_after = NULL")
+                                + " retry_after = NULL, drift_above = false")
                         .bind(0, model.userId()).bind(1, record.version())
                         .then()
                         .then(enqueue(model.userId(), ModelRetrainedMessage.SUCCESS, record.version(), null))
@@ -201,13 +247,18 @@ public class RetrainStore {
                 .map(row -> row.get("n", Long.class)).one();
     }
 
-    private static Sample toSample(Readable row) {
-        Float[] boxed = row.get("features", Float[].class);
-        float[] features = new float[boxed.length];
+    private static float[] toFloats(Float[] boxed) {
+        float[] values = new float[boxed.length];
         for (int i = 0; i < boxed.length; i++) {
-            features[i] = boxed[i];
+            values[i] = boxed[i];
         }
+        return values;
+    }
+
+    private static Sample toSample(Readable row) {
+        float[] features = toFloats(row.get("features", Float[].class));
         return new Sample(row.get("id", Long.class), row.get("request_id", UUID.class), features,
-                row.get("actual_value", Double.class).floatValue());
+                row.get("actual_value", Double.class).floatValue(), row.get("prediction", Double.class),
+                row.get("model_version", Long.class));
     }
 }
