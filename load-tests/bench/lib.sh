@@ -59,11 +59,12 @@ load_tests_java() {
   java -cp "$ROOT/load-tests/target/classes:$(cat "$ROOT/load-tests/target/classpath.txt")" "$@"
 }
 
-# seed_users COUNT PREFIX: gives users PREFIX1..PREFIXCOUNT a model of their own in $BENCH_DB (SeedUserModels).
+# seed_users COUNT PREFIX: gives users PREFIX1..PREFIXCOUNT a model of their own in $BENCH_DB (SeedUserModels):
+# SEED_TREES (50) own trees fitted on a window of SEED_HOURS (4000) hours, as the residual policy makes them.
 seed_users() {
-  say "seeding $1 users ($2 1..$1) with models of their own"
+  say "seeding $1 users ($2 1..$1) with models of their own (${SEED_TREES:-50} trees on ${SEED_HOURS:-4000} hours)"
   load_tests_java io.mlgateway.loadtests.seed.SeedUserModels "r2dbc:postgresql://127.0.0.1:5432/$BENCH_DB" \
-    inference inference "$1" "$2" 10 2
+    inference inference "$1" "$2" "${SEED_TREES:-50}" 2 "${SEED_HOURS:-4000}" "${SEED_DISTINCT:-200}"
 }
 
 # probe URL BODY RATE SECONDS USERS [LOG]: FixedRateProbe, open loop, 5 s unrecorded warm-up.

@@ -4,8 +4,9 @@
 # baseline, for the workload users have:
 #   regno                    /v1/regno/predict
 #   rentals                  one user (user-1, served the shared base model)
-#   rentals-<N>-users        MANY_USERS users u-1..u-N, each with a model of its own (the base plus 10 trees fitted
-#                            on 40 of its hours, as a retrain makes them; SeedUserModels), uniformly random
+#   rentals-<N>-users        MANY_USERS users u-1..u-N, each with a model of its own (the base plus SEED_TREES=50
+#                            trees fitted on a window of SEED_HOURS=4000 hours, as the residual policy makes them;
+#                            SeedUserModels, lib.sh), uniformly random
 # Before anything else touches them, the N users are swept once by wrk against the just-started gateway (cold: no
 # model in memory or Redis); that run is reported on its own. After the rounds, the gateway's model-store metrics
 # (memory held, loads and their latency) are printed.

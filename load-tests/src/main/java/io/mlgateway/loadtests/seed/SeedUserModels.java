@@ -14,7 +14,6 @@ import io.mlgateway.core.trees.TreeEnsemble;
 import io.mlgateway.core.trees.TreeModel;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,12 +26,16 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Registers many users with a model of their own, as real retrains make them: each user gets {@code rounds} trees
- * fitted on 40 hours of 2012 (a different random draw per user) over the base model's predictions, stored layered
- * on the base. The registry must hold the base model already (start the gateway once first).
+ * Registers many users with a model of their own, as the retrainer's residual policy makes them: {@code rounds}
+ * trees (depth 6) fitted over the base model's predictions on a window of {@code hours} consecutive hours of 2012
+ * starting at a random hour, stored layered on the base. Fitting 10,000 such models takes a quarter of an hour, so
+ * {@code distinct} models are fitted and user i gets a stored copy of model i mod distinct: each user still has a
+ * version of its own, loaded and held in memory on its own, at the size a real user's model has. The registry must
+ * hold the base model already (start the gateway once first).
  *
  * <p>{@code java -cp … io.mlgateway.loadtests.seed.SeedUserModels R2DBC_URL USER PASSWORD COUNT [prefix=user-]
- * [rounds=10] [threads=2]}: users {@code prefix1 … prefixCOUNT}; users that already have a model are left alone.
+ * [rounds=50] [threads=2] [hours=4000] [distinct=200]}: users {@code prefix1 … prefixCOUNT}; users that already have
+ * a model are left alone.
  */
 public final class SeedUserModels {
 
@@ -43,8 +46,10 @@ public final class SeedUserModels {
         String url = args[0];
         int count = Integer.parseInt(args[3]);
         String prefix = args.length > 4 ? args[4] : "user-";
-        int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 10;
+        int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 50;
         int threads = args.length > 6 ? Integer.parseInt(args[6]) : 2;
+        int hours = args.length > 7 ? Integer.parseInt(args[7]) : 4000;
+        int distinct = args.length > 8 ? Integer.parseInt(args[8]) : 200;
         ConnectionPool pool = Connections.connectionPool(new DatabaseProperties(url, args[1], args[2], null), "seed");
         ModelRegistry registry = new ModelRegistry(DatabaseClient.create(pool),
                 TransactionalOperator.create(new R2dbcTransactionManager(pool)));
@@ -54,13 +59,17 @@ public final class SeedUserModels {
                     .orElseThrow(() -> new IllegalStateException("no base model: start the gateway once first"));
             ScoringModel baseScoring = base.model().bind(null);
             List<BikeSharingData.Hour> year2012 = BikeSharingData.where(h -> !h.isYear2011());
+            java.util.Map<Integer, TreeEnsemble> models = new java.util.concurrent.ConcurrentHashMap<>();
             AtomicInteger stored = new AtomicInteger();
             AtomicInteger existing = new AtomicInteger();
             long ownTrees = 0;
             long started = System.nanoTime();
             List<Integer> sizes = Flux.range(1, count)
-                    .flatMap(i -> Mono.fromCallable(() -> model(prefix + i, i, base, baseScoring, year2012, rounds))
+                    .flatMap(i -> Mono.fromCallable(() -> models.computeIfAbsent(i % distinct,
+                                            k -> own(k, baseScoring, year2012, rounds, hours)))
                             .subscribeOn(fitting)
+                            .map(own -> NewModel.of(prefix + i, base.version(), TreeModel.layered(base.version(), own),
+                                    base.numTrees(), "{\"seeded\": true}"))
                             .flatMap(model -> registry.store(model, null)
                                     .doOnNext(r -> {
                                         if (stored.incrementAndGet() % 1000 == 0) {
@@ -86,16 +95,11 @@ public final class SeedUserModels {
         }
     }
 
-    private static NewModel model(String user, int seed, ModelRecord base, ScoringModel baseScoring,
-            List<BikeSharingData.Hour> hours, int rounds) {
-        Random random = new Random(seed);
-        List<BikeSharingData.Hour> sample = new ArrayList<>(40);
-        for (int i = 0; i < 40; i++) {
-            sample.add(hours.get(random.nextInt(hours.size())));
-        }
-        TrainingSet data = TrainingSet.of(sample);
-        TreeEnsemble own = BoosterTrainer.fitOnMargin(data, baseScoring.predictAll(data.features(), data.rows()), rounds);
-        return NewModel.of(user, base.version(), TreeModel.layered(base.version(), own), base.numTrees(),
-                "{\"seeded\": true}");
+    private static TreeEnsemble own(int seed, ScoringModel baseScoring, List<BikeSharingData.Hour> year2012,
+            int rounds, int hours) {
+        int window = Math.min(hours, year2012.size());
+        int from = new Random(seed).nextInt(year2012.size() - window + 1);
+        TrainingSet data = TrainingSet.of(year2012.subList(from, from + window));
+        return BoosterTrainer.fitOnMargin(data, baseScoring.predictAll(data.features(), data.rows()), rounds);
     }
 }

@@ -23,4 +23,16 @@ class ModelRetrainedMessageTest {
         assertThat(m).isEqualTo(ModelRetrainedMessage.success("alice", 7));
         assertThat(m.changesModel()).isTrue();
     }
+
+    /** Only a new or restored version changes what gateways serve; a rejected challenger or a failure does not. */
+    @Test
+    void onlySuccessAndRollbackChangeTheServedModel() {
+        assertThat(new ModelRetrainedMessage("a", ModelRetrainedMessage.SUCCESS, 3L, null).changesModel()).isTrue();
+        assertThat(new ModelRetrainedMessage("a", ModelRetrainedMessage.ROLLED_BACK, 4L, "why").changesModel()).isTrue();
+        assertThat(new ModelRetrainedMessage("a", ModelRetrainedMessage.REJECTED, 5L, "lost").changesModel()).isFalse();
+        assertThat(ModelRetrainedMessage.failed("a", "boom").changesModel()).isFalse();
+        assertThat(new String(new ModelRetrainedMessage("a", ModelRetrainedMessage.REJECTED, 5L, "lost").toJson(),
+                StandardCharsets.UTF_8)).isEqualTo("{\"user_id\":\"a\",\"status\":\"rejected\",\"version\":5,"
+                        + "\"reason\":\"lost\"}");
+    }
 }
