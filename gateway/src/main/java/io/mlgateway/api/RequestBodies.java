@@ -28,6 +28,20 @@ public class RequestBodies {
         this.drainLimit = Math.max(maxBytes * DRAIN_FACTOR, 4L * 1024 * 1024);
     }
 
+    /** {@code body} parsed as one JSON object; anything else is the client's 400. */
+    public static tools.jackson.databind.JsonNode jsonObject(tools.jackson.databind.json.JsonMapper json, byte[] body) {
+        tools.jackson.databind.JsonNode node;
+        try {
+            node = json.readTree(body);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw ApiException.badRequest("malformed JSON body");
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest("body must be a JSON object");
+        }
+        return node;
+    }
+
     public Mono<byte[]> read(ServerHttpRequest request) {
         long declared = request.getHeaders().getContentLength();
         if (declared > drainLimit) {

@@ -82,16 +82,7 @@ public class ModelOperationsController {
     }
 
     private JsonNode readObject(byte[] body) {
-        JsonNode node;
-        try {
-            node = json.readTree(body);
-        } catch (tools.jackson.core.JacksonException e) {
-            throw ApiException.badRequest("malformed JSON body");
-        }
-        if (node == null || !node.isObject()) {
-            throw ApiException.badRequest("body must be a JSON object");
-        }
-        return node;
+        return RequestBodies.jsonObject(json, body);
     }
 
     private static int boundedInt(String name, String value, int min, int max) {

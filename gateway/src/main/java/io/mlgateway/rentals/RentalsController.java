@@ -175,16 +175,7 @@ public class RentalsController {
     }
 
     private JsonNode readTree(byte[] body) {
-        JsonNode node;
-        try {
-            node = json.readTree(body);
-        } catch (tools.jackson.core.JacksonException e) {
-            throw ApiException.badRequest("malformed JSON body");
-        }
-        if (node == null || !node.isObject()) {
-            throw ApiException.badRequest("body must be a JSON object");
-        }
-        return node;
+        return RequestBodies.jsonObject(json, body);
     }
 
     public record Prediction(@JsonProperty("request_id") String requestId, @JsonProperty("user_id") String userId,
