@@ -1,5 +1,6 @@
 package io.mlgateway.retrain;
 
+import io.mlgateway.core.actuals.ActualsTable;
 import io.mlgateway.core.storage.Connections;
 import io.mlgateway.core.storage.DatabaseProperties;
 import io.r2dbc.postgresql.api.Notification;
@@ -22,7 +23,7 @@ import reactor.util.retry.Retry;
 public class ActualsListener {
 
     private static final Logger log = LoggerFactory.getLogger(ActualsListener.class);
-    static final String CHANNEL = "actual_rentals";
+    static final String CHANNEL = ActualsTable.NOTIFY_CHANNEL;
 
     private final DatabaseProperties database;
 

@@ -15,6 +15,13 @@ import reactor.core.publisher.Mono;
  */
 public class ActualsTable {
 
+    /**
+     * The PostgreSQL NOTIFY channel a new actual is announced on, with its user id as the payload (the trigger of
+     * migration V2; the retrainer LISTENs). A migration cannot read this constant: ActualsTableChannelTest checks the
+     * migration names the same channel.
+     */
+    public static final String NOTIFY_CHANNEL = "actual_rentals";
+
     /** Outcome of storing one actual. */
     public enum Outcome { STORED, UNKNOWN_REQUEST_ID, DUPLICATE }
 

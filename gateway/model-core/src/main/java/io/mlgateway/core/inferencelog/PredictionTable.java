@@ -96,17 +96,22 @@ public class PredictionTable {
                 .one();
     }
 
-    private static PredictionRecord toRecord(Readable row) {
+    /** The {@code features} column of a row that selected it (a {@code REAL[]} in model order). */
+    public static float[] features(Readable row) {
         Float[] stored = row.get("features", Float[].class);
         float[] features = new float[stored.length];
         for (int i = 0; i < stored.length; i++) {
             features[i] = stored[i];
         }
+        return features;
+    }
+
+    private static PredictionRecord toRecord(Readable row) {
         return new PredictionRecord(
                 row.get("request_id", UUID.class),
                 row.get("user_id", String.class),
                 row.get("model_version", Long.class),
-                features,
+                features(row),
                 row.get("prediction", Double.class),
                 row.get("created_at", OffsetDateTime.class).toInstant());
     }

@@ -1,5 +1,6 @@
 package io.mlgateway.core.retrain;
 
+import io.mlgateway.core.inferencelog.PredictionTable;
 import io.mlgateway.core.modelstore.ModelRecord;
 import io.mlgateway.core.modelstore.ModelRegistry;
 import io.mlgateway.core.modelstore.NewModel;
@@ -90,7 +91,7 @@ public class RetrainStore {
                 .bind(0, userId)
                 .bind(1, since)
                 .bind(2, limit)
-                .map(row -> toFloats(row.get("features", Float[].class)))
+                .map(PredictionTable::features)
                 .all();
     }
 
@@ -247,17 +248,8 @@ public class RetrainStore {
                 .map(row -> row.get("n", Long.class)).one();
     }
 
-    private static float[] toFloats(Float[] boxed) {
-        float[] values = new float[boxed.length];
-        for (int i = 0; i < boxed.length; i++) {
-            values[i] = boxed[i];
-        }
-        return values;
-    }
-
     private static Sample toSample(Readable row) {
-        float[] features = toFloats(row.get("features", Float[].class));
-        return new Sample(row.get("id", Long.class), row.get("request_id", UUID.class), features,
+        return new Sample(row.get("id", Long.class), row.get("request_id", UUID.class), PredictionTable.features(row),
                 row.get("actual_value", Double.class).floatValue(), row.get("prediction", Double.class),
                 row.get("model_version", Long.class));
     }
