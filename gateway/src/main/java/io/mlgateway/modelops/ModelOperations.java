@@ -9,6 +9,7 @@ import io.mlgateway.core.modelstore.StaleModelException;
 import io.mlgateway.core.retrain.RetrainStore;
 import io.mlgateway.modelstore.ModelResolver;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.http.HttpStatus;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Service;
@@ -64,9 +65,9 @@ public class ModelOperations {
      * gateway switches when the announcement arrives, this one at once.
      */
     public Mono<ModelRecord> rollBack(String userId, long version, String reason) {
-        return registry.currentMetadata(userId).map(ModelRecord::version).map(head -> (Long) head)
-                .defaultIfEmpty(-1L)
-                .flatMap(head -> retrainStore.rollBack(userId, head == -1L ? null : head, version, reason))
+        return registry.currentMetadata(userId).map(Optional::of).defaultIfEmpty(Optional.empty())
+                .flatMap(head -> retrainStore.rollBack(userId, head.map(ModelRecord::version).orElse(null), version,
+                        reason))
                 .switchIfEmpty(Mono.error(() -> new ApiException(HttpStatus.NOT_FOUND,
                         "user '" + userId + "' has no version " + version + " to roll back to", "version")))
                 .onErrorMap(StaleModelException.class, e -> new ApiException(HttpStatus.CONFLICT,

@@ -1,5 +1,6 @@
 package io.mlgateway.modelops;
 
+import static io.mlgateway.rentals.RentalsTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mlgateway.core.features.RentalFeatures;
@@ -18,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -233,21 +233,5 @@ class ModelOperationsApiTest {
         assertThat(none.get("mae").isNull()).isTrue();
         assertThat(get("/v1/rentals/" + user + "/quality?window=0", HttpStatus.BAD_REQUEST).get("field")
                 .stringValue()).isEqualTo("window");
-    }
-
-    private static void await(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-        throw new AssertionError("timed out waiting for " + what);
     }
 }

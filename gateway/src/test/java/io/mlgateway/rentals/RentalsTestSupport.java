@@ -10,7 +10,7 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /** Shared by the rentals integration tests: request bodies from hour.csv and waiting on conditions. */
-final class RentalsTestSupport {
+public final class RentalsTestSupport {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -49,7 +49,7 @@ final class RentalsTestSupport {
         return JSON.readTree(body).get("model_version").longValue();
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition) {
+    public static void await(String what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {

@@ -80,17 +80,12 @@ class RollbackEndToEndTest {
         return JSON.readTree(response.body());
     }
 
-    private static void awaitVersion(GatewayProcess gateway, String user, BikeSharingData.Hour hour, long version)
-            throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (predict(gateway, user, hour).get("model_version").longValue() == version) {
-                return;
-            }
-            Thread.sleep(100);
+    private static long servedVersion(GatewayProcess gateway, String user, BikeSharingData.Hour hour) {
+        try {
+            return predict(gateway, user, hour).get("model_version").longValue();
+        } catch (Exception e) {
+            throw new AssertionError(e);
         }
-        throw new AssertionError("gateway still not serving version " + version + " to " + user + "\n"
-                + gateway.log().substring(Math.max(0, gateway.log().length() - 3000)));
     }
 
     @Test
@@ -101,11 +96,8 @@ class RollbackEndToEndTest {
         ModelRecord v1;
         ModelRecord v2;
         try (RetrainFixtures.Instance setup = new RetrainFixtures.Instance(db, "setup")) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (setup.registry.current(ModelRegistry.BASE_USER).blockOptional().isEmpty()
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
+            RetrainFixtures.await("the base model", Duration.ofSeconds(60),
+                    () -> setup.registry.current(ModelRegistry.BASE_USER).blockOptional().isPresent());
             ModelRecord base = setup.registry.current(ModelRegistry.BASE_USER).block();
             v1 = setup.registry.store(TestModels.continued(user, base, null, hours.subList(0, 60), 3), null).block();
             v2 = setup.registry.store(TestModels.continued(user, base, v1, hours.subList(60, 120), 4), v1.version())
@@ -114,17 +106,19 @@ class RollbackEndToEndTest {
         // Both gateways serve v2 from memory.
         assertThat(predict(first, user, hour).get("model_version").longValue()).isEqualTo(v2.version());
         assertThat(predict(second, user, hour).get("model_version").longValue()).isEqualTo(v2.version());
-        double v1Prediction = 0;
 
         HttpResponse<String> answer = first.admin("/v1/admin/rentals/" + user + "/rollback",
                 "{\"version\": " + v1.version() + "}");
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         long v3 = JSON.readTree(answer.body()).get("version").longValue();
 
-        awaitVersion(first, user, hour, v3);
-        awaitVersion(second, user, hour, v3);
+        RetrainFixtures.await("the first gateway serving " + v3, Duration.ofSeconds(30),
+                () -> servedVersion(first, user, hour) == v3);
+        RetrainFixtures.await("the second gateway serving " + v3 + " (only the announcement can tell it)",
+                Duration.ofSeconds(30), () -> servedVersion(second, user, hour) == v3);
         double onFirst = predict(first, user, hour).get("prediction").doubleValue();
         double onSecond = predict(second, user, hour).get("prediction").doubleValue();
+        double v1Prediction;
         try (RetrainFixtures.Instance check = new RetrainFixtures.Instance(db, "check")) {
             ModelRecord base = check.registry.current(ModelRegistry.BASE_USER).block();
             v1Prediction = TestModels.predict(base, v1, hour.features());
