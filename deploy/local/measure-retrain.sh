@@ -17,7 +17,7 @@ import csv, json, sys, time, urllib.request, statistics
 
 root, api, key, users, run_id, log = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
 names = ["season", "yr", "mnth", "hr", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"]
-rows = [r for r in csv.DictReader(open(f"{root}/gateway/model-core/src/main/resources/bike-sharing/hour.csv")) if r["yr"] == "1"]
+rows = [r for r in csv.DictReader(open(f"{root}/gateway/shared/src/main/resources/bike-sharing/hour.csv")) if r["yr"] == "1"]
 
 def post(path, body):
     req = urllib.request.Request(api + path, json.dumps(body).encode(), {"x-api-key": key, "content-type": "application/json"})

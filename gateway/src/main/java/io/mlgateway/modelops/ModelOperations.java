@@ -3,15 +3,20 @@ package io.mlgateway.modelops;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.mlgateway.api.ApiException;
 import io.mlgateway.api.UnavailableException;
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.StaleModelException;
-import io.mlgateway.core.retrain.RetrainStore;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.StaleModelException;
+import io.mlgateway.shared.modelstore.NewModel;
+import io.mlgateway.shared.notify.ModelRetrainedMessage;
+import io.mlgateway.shared.notify.RetrainOutbox;
+import io.mlgateway.shared.trees.TreeEnsemble;
+import io.mlgateway.shared.trees.TreeModel;
 import io.mlgateway.modelstore.ModelResolver;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
 import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
 
@@ -39,14 +44,16 @@ public class ModelOperations {
     }
 
     private final ModelRegistry registry;
-    private final RetrainStore retrainStore;
+    private final RetrainOutbox outbox;
+    private final TransactionalOperator tx;
     private final DatabaseClient db;
     private final ModelResolver resolver;
 
-    public ModelOperations(ModelRegistry registry, RetrainStore retrainStore, DatabaseClient db,
+    public ModelOperations(ModelRegistry registry, RetrainOutbox outbox, TransactionalOperator tx, DatabaseClient db,
             ModelResolver resolver) {
         this.registry = registry;
-        this.retrainStore = retrainStore;
+        this.outbox = outbox;
+        this.tx = tx;
         this.db = db;
         this.resolver = resolver;
     }
@@ -61,19 +68,41 @@ public class ModelOperations {
     }
 
     /**
-     * Serves the user {@code version} again (as a new version copying it, see {@link RetrainStore#rollBack}); every
-     * gateway switches when the announcement arrives, this one at once.
+     * Serves the user {@code version} again (as a new version copying it, see {@link #storeCopy}); every gateway
+     * switches when the announcement arrives, this one at once.
      */
     public Mono<ModelRecord> rollBack(String userId, long version, String reason) {
         return registry.currentMetadata(userId).map(Optional::of).defaultIfEmpty(Optional.empty())
-                .flatMap(head -> retrainStore.rollBack(userId, head.map(ModelRecord::version).orElse(null), version,
-                        reason))
+                .flatMap(head -> storeCopy(userId, head.map(ModelRecord::version).orElse(null), version, reason))
                 .switchIfEmpty(Mono.error(() -> new ApiException(HttpStatus.NOT_FOUND,
                         "user '" + userId + "' has no version " + version + " to roll back to", "version")))
                 .onErrorMap(StaleModelException.class, e -> new ApiException(HttpStatus.CONFLICT,
                         "the user's model changed meanwhile; list the versions and retry", "version"))
                 .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"))
                 .doOnNext(stored -> resolver.swap(userId, stored.version(), "rollback"));
+    }
+
+    /**
+     * A copy of {@code version} (one of the user's own active versions, or the shared base) stored as a new version
+     * whose parent is the head it replaces; the head moves to it only if it is still {@code expectedHead}, and the
+     * announcement (status rolled_back) is queued, atomically. A new version rather than moving the head back keeps
+     * versions increasing, which every gateway's swap relies on (a newer version always wins). Empty if
+     * {@code version} cannot be restored; {@link StaleModelException} if the head moved meanwhile.
+     */
+    private Mono<ModelRecord> storeCopy(String userId, Long expectedHead, long version, String reason) {
+        return registry.restorable(userId, version)
+                .flatMap(old -> {
+                    String metrics = "{\"rolled_back_to\": " + version + "}";
+                    NewModel copy = old.isBase()
+                            ? NewModel.of(userId, expectedHead, TreeModel.layered(old.version(),
+                                    TreeEnsemble.empty(old.model().trees().features())), old.numTrees(), metrics)
+                            : new NewModel(userId, expectedHead, old.format(), old.bytes(), old.numTrees(),
+                                    old.baseVersion(), old.ownTrees(), metrics);
+                    return registry.store(copy, expectedHead);
+                })
+                .flatMap(record -> outbox.enqueue(userId, ModelRetrainedMessage.ROLLED_BACK, record.version(), reason)
+                        .thenReturn(record))
+                .as(tx::transactional);
     }
 
     /** MAE of the predictions served to the user, over its latest {@code window} actuals, by model version. */

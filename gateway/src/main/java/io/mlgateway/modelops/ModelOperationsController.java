@@ -3,7 +3,7 @@ package io.mlgateway.modelops;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.mlgateway.api.ApiException;
 import io.mlgateway.api.RequestBodies;
-import io.mlgateway.core.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRecord;
 import io.mlgateway.rentals.RentalsReadiness;
 import io.mlgateway.rentals.RentalsRequestParser;
 import java.time.OffsetDateTime;

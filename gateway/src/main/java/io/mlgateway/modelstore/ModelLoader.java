@@ -2,11 +2,11 @@ package io.mlgateway.modelstore;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import io.mlgateway.core.modelstore.ModelFormat;
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.RedisModelCache;
-import io.mlgateway.core.trees.TreeModel;
+import io.mlgateway.shared.modelstore.ModelFormat;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.RedisModelCache;
+import io.mlgateway.shared.trees.TreeModel;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -52,7 +52,7 @@ public class ModelLoader implements DisposableBean {
             Math.max(2, Runtime.getRuntime().availableProcessors()), 100_000, "model-load", 60, true);
 
     public ModelLoader(ModelRegistry registry, RedisModelCache redis, ModelStoreMetrics metrics,
-            ModelCacheProperties properties, io.mlgateway.core.storage.RedisProperties redisProperties) {
+            ModelCacheProperties properties, io.mlgateway.shared.storage.RedisProperties redisProperties) {
         this.registry = registry;
         this.redis = redis;
         this.metrics = metrics;

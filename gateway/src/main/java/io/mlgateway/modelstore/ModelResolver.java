@@ -3,7 +3,7 @@ package io.mlgateway.modelstore;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
-import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.ModelRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

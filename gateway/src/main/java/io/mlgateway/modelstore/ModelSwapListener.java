@@ -1,7 +1,7 @@
 package io.mlgateway.modelstore;
 
-import io.mlgateway.core.notify.ModelRetrainedMessage;
-import io.mlgateway.core.storage.KafkaProperties;
+import io.mlgateway.shared.notify.ModelRetrainedMessage;
+import io.mlgateway.shared.storage.KafkaProperties;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +11,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
+import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.kafka.receiver.KafkaReceiver;

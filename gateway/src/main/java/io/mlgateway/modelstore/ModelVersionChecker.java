@@ -1,12 +1,12 @@
 package io.mlgateway.modelstore;
 
-import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.ModelRegistry;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
+import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;

@@ -4,8 +4,8 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;
-import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
-import io.mlgateway.core.storage.LazyRedisConnection;
+import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
+import io.mlgateway.shared.storage.LazyRedisConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +38,7 @@ public class RecentUsers extends SubscriptionLifecycle {
     private final Duration timeout;
 
     public RecentUsers(ModelResolver resolver, LazyRedisConnection connection, ModelCacheProperties properties,
-            io.mlgateway.core.storage.RedisProperties redisProperties) {
+            io.mlgateway.shared.storage.RedisProperties redisProperties) {
         this.resolver = resolver;
         this.redis = Mono.defer(connection::commands);
         this.settings = properties.warmUp();

@@ -1,6 +1,6 @@
 package io.mlgateway.modelstore;
 
-import io.mlgateway.core.trees.ScoringModel;
+import io.mlgateway.shared.trees.ScoringModel;
 
 /**
  * A rentals model in this instance's memory, ready to score: plain Java arrays, shared by concurrent requests and

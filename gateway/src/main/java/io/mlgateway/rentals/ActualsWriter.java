@@ -2,7 +2,7 @@ package io.mlgateway.rentals;
 
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mlgateway.core.actuals.ActualsTable;
+import io.mlgateway.shared.actuals.ActualsTable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,9 +1,9 @@
 package io.mlgateway.rentals;
 
-import io.mlgateway.core.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.modelstore.ModelCacheProperties;
-import io.mlgateway.core.storage.DatabaseProperties;
-import io.mlgateway.core.storage.RedisProperties;
+import io.mlgateway.shared.storage.DatabaseProperties;
+import io.mlgateway.shared.storage.RedisProperties;
 import io.mlgateway.storage.StorageConfiguration;
 import java.time.Duration;
 import org.springframework.boot.Banner;

@@ -1,11 +1,11 @@
 package io.mlgateway.rentals;
 
 import io.mlgateway.api.UnavailableException;
-import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.schema.SchemaMigrations;
-import io.mlgateway.core.storage.DatabaseProperties;
-import io.mlgateway.core.training.BaseModelBootstrap;
+import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.schema.SchemaMigrations;
+import io.mlgateway.shared.storage.DatabaseProperties;
+import io.mlgateway.shared.training.BaseModelBootstrap;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import io.mlgateway.modelstore.ModelLoader;
 import io.mlgateway.modelstore.ModelResolver;

@@ -1,8 +1,8 @@
 package io.mlgateway.rentals;
 
 import io.mlgateway.api.ApiException;
-import io.mlgateway.core.actuals.ActualsTable;
-import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.shared.actuals.ActualsTable;
+import io.mlgateway.shared.features.RentalFeatures;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;

@@ -1,12 +1,10 @@
 package io.mlgateway.storage;
 
-import io.mlgateway.core.actuals.ActualsTable;
-import io.mlgateway.core.modelstore.RedisModelCache;
-import io.mlgateway.core.storage.LazyRedisConnection;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.retrain.RetrainStore;
-import io.mlgateway.core.storage.StorageBeans;
-import org.springframework.transaction.reactive.TransactionalOperator;
+import io.mlgateway.shared.actuals.ActualsTable;
+import io.mlgateway.shared.modelstore.RedisModelCache;
+import io.mlgateway.shared.storage.LazyRedisConnection;
+import io.mlgateway.shared.notify.RetrainOutbox;
+import io.mlgateway.shared.storage.StorageBeans;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -29,8 +27,8 @@ public class StorageConfiguration {
 
     /** For rollbacks: the same transaction that moves a head queues its announcement (the retrainer relays it). */
     @Bean
-    RetrainStore retrainStore(DatabaseClient db, TransactionalOperator tx, ModelRegistry registry) {
-        return new RetrainStore(db, tx, registry);
+    RetrainOutbox retrainOutbox(DatabaseClient db) {
+        return new RetrainOutbox(db);
     }
 
     @Bean

@@ -3,7 +3,7 @@ package io.mlgateway.inferencelog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.mlgateway.core.inferencelog.PredictionRecord;
+import io.mlgateway.shared.inferencelog.PredictionRecord;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -8,8 +8,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.mlgateway.core.inferencelog.PredictionRecord;
-import io.mlgateway.core.inferencelog.PredictionTable;
+import io.mlgateway.shared.inferencelog.PredictionRecord;
+import io.mlgateway.shared.inferencelog.PredictionTable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import reactor.test.StepVerifier;
 
-/** The inference log against the real PostgreSQL, with a {@link io.mlgateway.core.testing.TcpProxy} to cut it off. */
+/** The inference log against the real PostgreSQL, with a {@link io.mlgateway.shared.testing.TcpProxy} to cut it off. */
 class InferenceLogTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);

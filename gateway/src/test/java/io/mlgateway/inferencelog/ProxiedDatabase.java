@@ -1,10 +1,10 @@
 package io.mlgateway.inferencelog;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.inferencelog.PredictionRecord;
-import io.mlgateway.core.testing.LocalServices;
-import io.mlgateway.core.testing.LocalServices.TestDatabase;
-import io.mlgateway.core.testing.TcpProxy;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.inferencelog.PredictionRecord;
+import io.mlgateway.shared.testing.LocalServices;
+import io.mlgateway.shared.testing.LocalServices.TestDatabase;
+import io.mlgateway.shared.testing.TcpProxy;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactories;

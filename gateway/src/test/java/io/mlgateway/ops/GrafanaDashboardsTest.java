@@ -2,13 +2,13 @@ package io.mlgateway.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.testing.Exposition;
-import io.mlgateway.core.testing.GrafanaDashboards;
-import io.mlgateway.core.testing.LocalServices;
-import io.mlgateway.core.testing.LogQl;
-import io.mlgateway.core.testing.PromQl;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.testing.Exposition;
+import io.mlgateway.shared.testing.GrafanaDashboards;
+import io.mlgateway.shared.testing.LocalServices;
+import io.mlgateway.shared.testing.LogQl;
+import io.mlgateway.shared.testing.PromQl;
+import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.rentals.RentalsReadiness;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package io.mlgateway.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlgateway.core.testing.AppProcess;
+import io.mlgateway.shared.testing.AppProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

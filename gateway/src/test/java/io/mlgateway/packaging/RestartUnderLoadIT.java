@@ -2,14 +2,14 @@ package io.mlgateway.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.testing.AppProcess;
-import io.mlgateway.core.testing.LocalServices;
-import io.mlgateway.core.testing.Registries;
-import io.mlgateway.core.testing.TestModels;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.testing.AppProcess;
+import io.mlgateway.shared.testing.LocalServices;
+import io.mlgateway.shared.testing.Registries;
+import io.mlgateway.shared.testing.TestModels;
+import io.mlgateway.shared.training.BikeSharingData;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,12 +4,12 @@ import static io.mlgateway.rentals.RentalsTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.testing.LocalServices;
-import io.mlgateway.core.testing.TestModels;
-import io.mlgateway.core.testing.TcpProxy;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.testing.LocalServices;
+import io.mlgateway.shared.testing.TestModels;
+import io.mlgateway.shared.testing.TcpProxy;
+import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.modelstore.ModelResolver;
 import java.time.Duration;
 import java.util.List;

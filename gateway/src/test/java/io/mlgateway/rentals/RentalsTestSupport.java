@@ -1,8 +1,8 @@
 package io.mlgateway.rentals;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.testing.LocalServices;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.testing.LocalServices;
+import io.mlgateway.shared.training.BikeSharingData;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BooleanSupplier;

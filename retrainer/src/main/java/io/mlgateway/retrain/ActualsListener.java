@@ -1,8 +1,8 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.actuals.ActualsTable;
-import io.mlgateway.core.storage.Connections;
-import io.mlgateway.core.storage.DatabaseProperties;
+import io.mlgateway.shared.actuals.ActualsTable;
+import io.mlgateway.shared.storage.Connections;
+import io.mlgateway.shared.storage.DatabaseProperties;
 import io.r2dbc.postgresql.api.Notification;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.postgresql.api.PostgresqlResult;

@@ -1,14 +1,13 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.retrain.Sample;
-import io.mlgateway.core.training.BikeSharingData;
-import io.mlgateway.core.training.BoosterTrainer;
-import io.mlgateway.core.training.TrainingSet;
-import io.mlgateway.core.trees.ScoringModel;
-import io.mlgateway.core.trees.TreeEnsemble;
-import io.mlgateway.core.trees.TreeModel;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.training.BikeSharingData;
+import io.mlgateway.shared.training.BoosterTrainer;
+import io.mlgateway.shared.training.TrainingSet;
+import io.mlgateway.shared.trees.ScoringModel;
+import io.mlgateway.shared.trees.TreeEnsemble;
+import io.mlgateway.shared.trees.TreeModel;
 import io.mlgateway.retrain.drift.DriftCheck;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,12 +1,11 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.modelstore.RedisModelCache;
-import io.mlgateway.core.notify.ModelRetrainedMessage;
-import io.mlgateway.core.retrain.OutboxEntry;
-import io.mlgateway.core.retrain.RetrainStore;
+import io.mlgateway.shared.modelstore.RedisModelCache;
+import io.mlgateway.shared.notify.ModelRetrainedMessage;
+import io.mlgateway.shared.notify.OutboxEntry;
 import java.time.Duration;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
+import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;

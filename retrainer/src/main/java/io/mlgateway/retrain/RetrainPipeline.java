@@ -1,11 +1,9 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.NewModel;
-import io.mlgateway.core.modelstore.StaleModelException;
-import io.mlgateway.core.retrain.RetrainStore;
-import io.mlgateway.core.retrain.Sample;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.NewModel;
+import io.mlgateway.shared.modelstore.StaleModelException;
 import java.util.List;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;

@@ -1,6 +1,6 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.training.BoosterTrainer;
+import io.mlgateway.shared.training.BoosterTrainer;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 

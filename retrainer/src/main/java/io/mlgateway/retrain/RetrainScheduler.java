@@ -2,13 +2,12 @@ package io.mlgateway.retrain;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mlgateway.core.retrain.RetrainStore;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.mlgateway.core.lifecycle.SubscriptionLifecycle;
+import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;

@@ -1,11 +1,10 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.RedisModelCache;
-import io.mlgateway.core.retrain.RetrainStore;
-import io.mlgateway.core.storage.KafkaProperties;
-import io.mlgateway.core.storage.LazyRedisConnection;
-import io.mlgateway.core.storage.StorageBeans;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.RedisModelCache;
+import io.mlgateway.shared.storage.KafkaProperties;
+import io.mlgateway.shared.storage.LazyRedisConnection;
+import io.mlgateway.shared.storage.StorageBeans;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;

@@ -8,10 +8,9 @@ import static io.mlgateway.retrain.RetrainFixtures.props;
 import static io.mlgateway.retrain.RetrainFixtures.storeActuals;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.retrain.RetrainStore;
-import io.mlgateway.core.testing.LocalServices;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.testing.LocalServices;
+import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.retrain.RetrainFixtures.Instance;
 import io.mlgateway.retrain.RetrainFixtures.Logged;
 import io.mlgateway.retrain.RetrainFixtures.TestFitter;

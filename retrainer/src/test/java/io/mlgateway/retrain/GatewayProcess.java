@@ -1,6 +1,6 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.testing.AppProcess;
+import io.mlgateway.shared.testing.AppProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

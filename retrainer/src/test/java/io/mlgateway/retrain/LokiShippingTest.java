@@ -6,7 +6,7 @@ import static io.mlgateway.retrain.RetrainFixtures.newUser;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.shared.testing.LocalServices;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;

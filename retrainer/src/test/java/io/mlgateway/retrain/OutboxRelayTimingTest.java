@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.mlgateway.core.modelstore.RedisModelCache;
-import io.mlgateway.core.notify.ModelRetrainedMessage;
-import io.mlgateway.core.retrain.OutboxEntry;
-import io.mlgateway.core.retrain.RetrainStore;
+import io.mlgateway.shared.modelstore.RedisModelCache;
+import io.mlgateway.shared.notify.ModelRetrainedMessage;
+import io.mlgateway.shared.notify.OutboxEntry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;

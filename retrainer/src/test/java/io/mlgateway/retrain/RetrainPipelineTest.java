@@ -15,13 +15,11 @@ import static io.mlgateway.retrain.RetrainFixtures.usage;
 import static io.mlgateway.retrain.RetrainFixtures.versions;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.notify.ModelRetrainedMessage;
-import io.mlgateway.core.retrain.RetrainStore;
-import io.mlgateway.core.retrain.Sample;
-import io.mlgateway.core.testing.LocalServices;
-import io.mlgateway.core.testing.TcpProxy;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.notify.ModelRetrainedMessage;
+import io.mlgateway.shared.testing.LocalServices;
+import io.mlgateway.shared.testing.TcpProxy;
 import io.mlgateway.retrain.RetrainFixtures.Instance;
 import io.mlgateway.retrain.RetrainFixtures.Logged;
 import io.mlgateway.retrain.RetrainFixtures.OutboxRow;

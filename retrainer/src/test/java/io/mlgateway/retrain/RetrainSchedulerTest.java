@@ -4,7 +4,6 @@ import static io.mlgateway.retrain.RetrainFixtures.props;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.mlgateway.core.retrain.RetrainStore;
 import io.mlgateway.retrain.RetrainPipeline.Outcome;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;

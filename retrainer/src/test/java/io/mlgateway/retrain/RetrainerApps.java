@@ -1,6 +1,6 @@
 package io.mlgateway.retrain;
 
-import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.shared.testing.LocalServices;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.boot.builder.SpringApplicationBuilder;

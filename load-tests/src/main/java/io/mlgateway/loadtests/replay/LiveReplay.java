@@ -1,7 +1,7 @@
 package io.mlgateway.loadtests.replay;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.training.BikeSharingData;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

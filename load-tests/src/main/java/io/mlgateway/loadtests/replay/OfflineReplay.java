@@ -1,14 +1,14 @@
 package io.mlgateway.loadtests.replay;
 
-import io.mlgateway.core.modelstore.ModelRecord;
-import io.mlgateway.core.modelstore.ModelRegistry;
-import io.mlgateway.core.modelstore.NewModel;
-import io.mlgateway.core.retrain.Sample;
-import io.mlgateway.core.training.BikeSharingData;
-import io.mlgateway.core.training.BoosterTrainer;
-import io.mlgateway.core.training.TrainingSet;
-import io.mlgateway.core.trees.ScoringModel;
-import io.mlgateway.core.trees.TreeModel;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.modelstore.NewModel;
+import io.mlgateway.retrain.Sample;
+import io.mlgateway.shared.training.BikeSharingData;
+import io.mlgateway.shared.training.BoosterTrainer;
+import io.mlgateway.shared.training.TrainingSet;
+import io.mlgateway.shared.trees.ScoringModel;
+import io.mlgateway.shared.trees.TreeModel;
 import io.mlgateway.retrain.ModelFitter;
 import io.mlgateway.retrain.RetrainProperties;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.mlgateway.loadtests.replay;
 
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.training.BikeSharingData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,15 +2,15 @@ package io.mlgateway.loadtests.gatling;
 
 import static io.gatling.javaapi.core.CoreDsl.csv;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.training.BikeSharingData;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Request bodies built once, before a run, from the project's own data: the customer's 100 recognitions
- * ({@code regno/test_data.csv}, the gateway's test resource) and the UCI Bike Sharing hours (model-core's
+ * ({@code regno/test_data.csv}, the gateway's test resource) and the UCI Bike Sharing hours (the shared module's
  * {@code bike-sharing/hour.csv}). Built ahead so the load generator spends its time sending, not formatting.
  */
 final class Feeds {

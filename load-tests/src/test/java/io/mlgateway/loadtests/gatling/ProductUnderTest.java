@@ -1,7 +1,7 @@
 package io.mlgateway.loadtests.gatling;
 
-import io.mlgateway.core.testing.AppProcess;
-import io.mlgateway.core.testing.LocalServices;
+import io.mlgateway.shared.testing.AppProcess;
+import io.mlgateway.shared.testing.LocalServices;
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.URI;

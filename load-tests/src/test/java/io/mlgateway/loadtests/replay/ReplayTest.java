@@ -2,7 +2,7 @@ package io.mlgateway.loadtests.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.loadtests.gatling.ProductUnderTest;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.mlgateway.retrain.drift;
 
-import io.mlgateway.core.features.RentalFeatures;
+import io.mlgateway.shared.features.RentalFeatures;
 import java.util.Collection;
 import java.util.Map;
 

@@ -3,8 +3,8 @@ package io.mlgateway.retrain.drift;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.mlgateway.core.features.RentalFeatures;
-import io.mlgateway.core.training.BikeSharingData;
+import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.training.BikeSharingData;
 import java.util.List;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
