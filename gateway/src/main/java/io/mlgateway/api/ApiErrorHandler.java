@@ -1,6 +1,8 @@
 package io.mlgateway.api;
 
-import io.mlgateway.scoring.ScoringOverloadedException;
+import io.mlgateway.errors.ApiException;
+import io.mlgateway.errors.UnavailableException;
+import io.mlgateway.scoring.ScoringProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.annotation.Order;
@@ -31,7 +33,7 @@ public class ApiErrorHandler implements WebExceptionHandler {
     private final JsonMapper json;
     private final long retryAfterSeconds;
 
-    public ApiErrorHandler(JsonMapper json, io.mlgateway.scoring.ScoringProperties scoring) {
+    public ApiErrorHandler(JsonMapper json, ScoringProperties scoring) {
         this.json = json;
         this.retryAfterSeconds = scoring.retryAfterSeconds();
     }
@@ -58,14 +60,11 @@ public class ApiErrorHandler implements WebExceptionHandler {
         if (error instanceof ApiException api) {
             status = api.status();
             body = ApiError.of(api.getMessage(), api.field());
-        } else if (error instanceof ScoringOverloadedException overloaded) {
-            status = HttpStatus.SERVICE_UNAVAILABLE;
-            body = ApiError.of("scoring capacity exhausted, retry later", null);
-            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(overloaded.retryAfterSeconds()));
         } else if (error instanceof UnavailableException unavailable) {
             status = HttpStatus.SERVICE_UNAVAILABLE;
             body = ApiError.of(unavailable.getMessage(), null);
-            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
+            long retryAfter = unavailable.retryAfterSeconds() >= 0 ? unavailable.retryAfterSeconds() : retryAfterSeconds;
+            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
             // Debug only: under overload or an outage this fires per request; the 503s are counted in
             // http_server_requests and the cause is logged once by the component that saw it.
             log.atDebug().addKeyValue("request_id", requestId)

@@ -1,8 +1,10 @@
 package io.mlgateway.api;
 
+import io.mlgateway.errors.ApiException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
@@ -15,8 +17,9 @@ import reactor.core.publisher.Mono;
 /**
  * Guards the scoring API with the {@code x-api-key} header. Keys are compared in constant time against every
  * configured key (no early exit on the first match either), so response timing tells an attacker nothing.
- * Only API paths are guarded: actuator lives on its own management port. Model operations under
- * {@link ApiProperties#ADMIN_PREFIX} take the separate {@code x-admin-key} instead, never a client key.
+ * Which key a path takes is the route table's answer ({@link ApiRoutes#access}): model operations take the separate
+ * {@code x-admin-key} instead, never a client key; paths outside the API are not guarded (actuator lives on its
+ * own management port).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
@@ -28,7 +31,10 @@ public class ApiKeyFilter implements WebFilter {
     private final List<byte[]> keys;
     private final List<byte[]> adminKeys;
 
-    public ApiKeyFilter(ApiProperties properties) {
+    private final ApiRoutes routes;
+
+    public ApiKeyFilter(ApiProperties properties, ApiRoutes routes) {
+        this.routes = routes;
         this.keys = properties.apiKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
         this.adminKeys = properties.adminKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
     }
@@ -36,10 +42,11 @@ public class ApiKeyFilter implements WebFilter {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         String path = exchange.getRequest().getPath().pathWithinApplication().value();
-        if (!isApiPath(path)) {
+        Optional<Route.Access> access = routes.access(path);
+        if (access.isEmpty()) {
             return chain.filter(exchange);
         }
-        if (path.startsWith(ApiProperties.ADMIN_PREFIX)) {
+        if (access.get() == Route.Access.ADMIN) {
             return checkAdmin(exchange.getRequest().getHeaders().getFirst(ADMIN_HEADER))
                     .then(chain.filter(exchange));
         }
@@ -66,10 +73,6 @@ public class ApiKeyFilter implements WebFilter {
             return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + ADMIN_HEADER, ADMIN_HEADER));
         }
         return Mono.empty();
-    }
-
-    static boolean isApiPath(String path) {
-        return path.equals("/reg") || path.startsWith("/reg/") || path.equals("/v1") || path.startsWith("/v1/");
     }
 
     /** True when {@code presented} (the header's value) is one of the configured keys. */

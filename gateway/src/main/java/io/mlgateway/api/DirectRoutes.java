@@ -2,21 +2,20 @@ package io.mlgateway.api;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.mlgateway.regno.RegnoController;
-import io.mlgateway.rentals.RentalsController;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
-import java.util.function.Predicate;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.reactor.netty.NettyRouteProvider;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.server.PathContainer;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
@@ -32,9 +31,10 @@ import tools.jackson.databind.json.JsonMapper;
  * Netty serves (docs/BENCHMARKS.md), below the throughput these endpoints must reach. Here the same controller
  * logic, parser, scorer, error envelope and API keys run with none of that machinery.
  *
- * <p>Only requests that are plainly well-formed at the HTTP level take this route: POST, a JSON content type, an
+ * <p>The routes are those of {@link ApiRoutes} marked {@link Route#servedDirect()}, with the same handlers. Only
+ * requests that are plainly well-formed at the HTTP level take them: the route's method, a JSON content type, an
  * acceptable Accept header and a valid API key. Everything else (401, 404, 405, 406, 415, other endpoints) falls
- * through to WebFlux and is answered exactly as before.
+ * through to WebFlux and is answered there.
  *
  * <p>On by default; {@code gateway.api.direct-routes=false} sends everything through WebFlux.
  * Requests are timed as {@code http.server.requests} with the same tags as WebFlux's, so dashboards see one metric.
@@ -44,8 +44,6 @@ import tools.jackson.databind.json.JsonMapper;
 public class DirectRoutes implements NettyRouteProvider {
 
     private static final String JSON = "application/json";
-    private static final String RENTALS_PREFIX = "/v1/rentals/";
-    private static final String RENTALS_SUFFIX = "/predict";
 
     private final List<Route> routes;
     private final ApiKeyFilter keys;
@@ -56,20 +54,15 @@ public class DirectRoutes implements NettyRouteProvider {
     private final AccessLog accessLog;
     private final ConcurrentHashMap<MeterKey, Timer> timers = new ConcurrentHashMap<>();
 
-    public DirectRoutes(RegnoController regno, RentalsController rentals, ApiKeyFilter keys, RequestBodies bodies,
-            ApiErrorHandler errors, JsonMapper json, MeterRegistry meters, AccessLog accessLog) {
-        this.accessLog = accessLog;
+    public DirectRoutes(ApiRoutes api, ApiKeyFilter keys, RequestBodies bodies, ApiErrorHandler errors,
+            JsonMapper json, MeterRegistry meters, AccessLog accessLog) {
+        this.routes = api.direct();
         this.keys = keys;
         this.bodies = bodies;
         this.errors = errors;
         this.json = json;
         this.meters = meters;
-        this.routes = List.of(
-                new Route("/reg/", "/reg/"::equals, (path, body) -> regno.legacy(body)),
-                new Route("/reg", "/reg"::equals, (path, body) -> regno.legacy(body)),
-                new Route("/v1/regno/predict", "/v1/regno/predict"::equals, (path, body) -> regno.predict(body)),
-                new Route("/v1/rentals/{userId}/predict", DirectRoutes::isRentalsPredict,
-                        (path, body) -> rentals.predict(rentalsUser(path), body)));
+        this.accessLog = accessLog;
     }
 
     @Override
@@ -81,8 +74,8 @@ public class DirectRoutes implements NettyRouteProvider {
     }
 
     private boolean takes(HttpServerRequest request, Route route) {
-        return request.method() == HttpMethod.POST
-                && route.path().test(path(request))
+        return request.method().name().equals(route.method().name())
+                && route.matches(PathContainer.parsePath(path(request)))
                 && isJson(request.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE))
                 && acceptsJson(request.requestHeaders().get(HttpHeaderNames.ACCEPT))
                 && keys.accepts(request.requestHeaders().get(ApiKeyFilter.HEADER));
@@ -90,21 +83,25 @@ public class DirectRoutes implements NettyRouteProvider {
 
     private Mono<Void> serve(Route route, HttpServerRequest req, HttpServerResponse res) {
         long started = System.nanoTime();
+        String method = route.method().name();
         String path = path(req);
         String requestId = AccessLog.requestId(req.requestHeaders().get(AccessLog.HEADER));
         res.header(AccessLog.HEADER, requestId);
-        return route.handler().apply(path, bodies.read(req.receive(), contentLength(req)))
-                .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer for " + path)))
+        Request request = new Request(route.variables(PathContainer.parsePath(path)), req.uri(),
+                bodies.read(req.receive(), contentLength(req)));
+        return Mono.defer(() -> route.handler().handle(request))
+                .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer for " + route)))
                 .map(answer -> new Answer(HttpStatus.OK.value(), null, json.writeValueAsBytes(answer), null))
                 // Every failure of the request becomes its error envelope; a failure to send (client gone) does not.
                 .onErrorResume(error -> {
-                    ApiErrorHandler.Reply reply = errors.reply(error, "POST", path, requestId);
+                    ApiErrorHandler.Reply reply = errors.reply(error, method, path, requestId);
                     return Mono.just(new Answer(reply.status(), reply, reply.body(), error));
                 })
                 .flatMap(answer -> send(res, answer)
                         .doOnSuccess(v -> {
                             record(route, answer.status(), answer.error(), started);
-                            accessLog.record("POST", route.uri(), answer.status(), System.nanoTime() - started, requestId);
+                            accessLog.record(method, route.path(), answer.status(), System.nanoTime() - started,
+                                    requestId);
                         }));
     }
 
@@ -120,10 +117,10 @@ public class DirectRoutes implements NettyRouteProvider {
 
     private void record(Route route, int status, Throwable error, long started) {
         String exception = error == null ? "none" : error.getClass().getSimpleName();
-        Timer timer = timers.computeIfAbsent(new MeterKey(route.uri(), status, exception), k -> Timer
+        Timer timer = timers.computeIfAbsent(new MeterKey(route, status, exception), k -> Timer
                 .builder("http.server.requests")
-                .tag("method", "POST")
-                .tag("uri", k.uri())
+                .tag("method", k.route().method().name())
+                .tag("uri", k.route().path())
                 .tag("status", Integer.toString(k.status()))
                 .tag("outcome", outcome(k.status()))
                 .tag("exception", k.exception())
@@ -151,21 +148,7 @@ public class DirectRoutes implements NettyRouteProvider {
         }
     }
 
-    /** {@code /v1/rentals/{one segment}/predict}; percent-encoded ids are left to WebFlux, which decodes them. */
-    static boolean isRentalsPredict(String path) {
-        if (!path.startsWith(RENTALS_PREFIX) || !path.endsWith(RENTALS_SUFFIX)
-                || path.length() <= RENTALS_PREFIX.length() + RENTALS_SUFFIX.length()) {
-            return false;
-        }
-        String user = rentalsUser(path);
-        return user.indexOf('/') < 0 && user.indexOf('%') < 0;
-    }
-
-    private static String rentalsUser(String path) {
-        return path.substring(RENTALS_PREFIX.length(), path.length() - RENTALS_SUFFIX.length());
-    }
-
-    /** {@code application/json}, with parameters (charset) or not; what WebFlux's {@code consumes} accepts. */
+    /** {@code application/json}, with parameters (charset) or not; what the WebFlux routes accept. */
     static boolean isJson(String contentType) {
         if (contentType == null) {
             return false;
@@ -190,10 +173,22 @@ public class DirectRoutes implements NettyRouteProvider {
         return false;
     }
 
-    private record Route(String uri, Predicate<String> path, BiFunction<String, Mono<byte[]>, Mono<?>> handler) {
+    /** {@link ApiRequest} over a request read straight from Reactor Netty. */
+    private record Request(Map<String, String> variables, String uri, Mono<byte[]> body) implements ApiRequest {
+
+        @Override
+        public String pathVariable(String name) {
+            return variables.get(name);
+        }
+
+        @Override
+        public Optional<String> queryParam(String name) {
+            List<String> values = new QueryStringDecoder(uri).parameters().get(name);
+            return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+        }
     }
 
-    private record MeterKey(String uri, int status, String exception) {
+    private record MeterKey(Route route, int status, String exception) {
     }
 
     /** What goes back: the status, the error reply's extra headers (if any), the body, and the failure (if any). */

@@ -1,5 +1,6 @@
 package io.mlgateway.api;
 
+import io.mlgateway.errors.ApiException;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import org.springframework.core.io.buffer.DataBuffer;

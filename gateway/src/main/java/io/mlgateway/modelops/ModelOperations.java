@@ -1,8 +1,8 @@
 package io.mlgateway.modelops;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.mlgateway.api.ApiException;
-import io.mlgateway.api.UnavailableException;
+import io.mlgateway.errors.ApiException;
+import io.mlgateway.errors.UnavailableException;
 import io.mlgateway.shared.modelstore.ModelRecord;
 import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.shared.modelstore.StaleModelException;
@@ -12,6 +12,8 @@ import io.mlgateway.shared.notify.RetrainOutbox;
 import io.mlgateway.shared.trees.TreeEnsemble;
 import io.mlgateway.shared.trees.TreeModel;
 import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.rentals.RentalsReadiness;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
@@ -19,6 +21,8 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What can be asked and done about a user's models beyond scoring: their version history, their live error on
@@ -40,6 +44,27 @@ public class ModelOperations {
             @JsonProperty("by_version") List<VersionQuality> byVersion) {
     }
 
+    /** A user's versions, newest first. */
+    public record History(@JsonProperty("user_id") String userId, List<VersionInfo> versions) {
+    }
+
+    public record VersionInfo(long version, @JsonProperty("parent_version") Long parentVersion, String status,
+            boolean current, int trees, @JsonProperty("own_trees") int ownTrees,
+            @JsonProperty("base_version") Long baseVersion, @JsonProperty("created_at") OffsetDateTime createdAt,
+            JsonNode metrics) {
+
+        static VersionInfo of(Version v, JsonMapper json) {
+            ModelRecord r = v.record();
+            return new VersionInfo(r.version(), r.parentVersion(), r.status(), v.current(), r.numTrees(), r.ownTrees(),
+                    r.baseVersion(), r.createdAt(), json.readTree(r.metrics()));
+        }
+    }
+
+    /** A rollback done: the new version serving the user, and the one it copies. */
+    public record RolledBack(@JsonProperty("user_id") String userId, long version,
+            @JsonProperty("restored_version") long restoredVersion, String status, String reason) {
+    }
+
     private record VersionError(long version, long actuals, double absError) {
     }
 
@@ -48,30 +73,44 @@ public class ModelOperations {
     private final TransactionalOperator tx;
     private final DatabaseClient db;
     private final ModelResolver resolver;
+    private final RentalsReadiness readiness;
+    private final JsonMapper json;
 
     public ModelOperations(ModelRegistry registry, RetrainOutbox outbox, TransactionalOperator tx, DatabaseClient db,
-            ModelResolver resolver) {
+            ModelResolver resolver, RentalsReadiness readiness, JsonMapper json) {
         this.registry = registry;
         this.outbox = outbox;
         this.tx = tx;
         this.db = db;
         this.resolver = resolver;
+        this.readiness = readiness;
+        this.json = json;
+    }
+
+    /** Completes when the model store can be used; a 503 until then. */
+    public Mono<Void> ready() {
+        return readiness.requireReady();
     }
 
     /** The user's versions, newest first (rejected challengers included), marking the one served now. */
-    public Mono<List<Version>> history(String userId, int limit) {
-        return registry.currentMetadata(userId).map(ModelRecord::version).defaultIfEmpty(-1L)
+    public Mono<History> history(String userId, int limit) {
+        return readiness.requireReady()
+                .then(registry.currentMetadata(userId).map(ModelRecord::version).defaultIfEmpty(-1L))
                 .flatMap(head -> registry.history(userId, limit)
                         .map(record -> new Version(record, record.version() == head))
                         .collectList())
-                .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"));
+                .onErrorMap(e -> !(e instanceof ApiException || e instanceof UnavailableException),
+                        e -> new UnavailableException("model registry unreachable"))
+                .map(versions -> new History(userId, versions.stream().map(v -> VersionInfo.of(v, json)).toList()));
     }
 
     /**
      * Serves the user {@code version} again (as a new version copying it, see {@link #storeCopy}); every gateway
      * switches when the announcement arrives, this one at once.
      */
-    public Mono<ModelRecord> rollBack(String userId, long version, String reason) {
+    public Mono<RolledBack> rollBack(String userId, long version, String note) {
+        String reason = note == null ? "rolled back to version " + version
+                : "rolled back to version " + version + ": " + note;
         return registry.currentMetadata(userId).map(Optional::of).defaultIfEmpty(Optional.empty())
                 .flatMap(head -> storeCopy(userId, head.map(ModelRecord::version).orElse(null), version, reason))
                 .switchIfEmpty(Mono.error(() -> new ApiException(HttpStatus.NOT_FOUND,
@@ -79,7 +118,8 @@ public class ModelOperations {
                 .onErrorMap(StaleModelException.class, e -> new ApiException(HttpStatus.CONFLICT,
                         "the user's model changed meanwhile; list the versions and retry", "version"))
                 .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"))
-                .doOnNext(stored -> resolver.swap(userId, stored.version(), "rollback"));
+                .doOnNext(stored -> resolver.swap(userId, stored.version(), "rollback"))
+                .map(stored -> new RolledBack(userId, stored.version(), version, "rolled_back", reason));
     }
 
     /**
@@ -107,7 +147,7 @@ public class ModelOperations {
 
     /** MAE of the predictions served to the user, over its latest {@code window} actuals, by model version. */
     public Mono<Quality> quality(String userId, int window) {
-        return db.sql("SELECT p.model_version, count(*) AS n, sum(abs(p.prediction - a.actual_value)) AS abs_error"
+        return readiness.requireReady().then(db.sql("SELECT p.model_version, count(*) AS n, sum(abs(p.prediction - a.actual_value)) AS abs_error"
                         + " FROM (SELECT request_id, actual_value FROM actual_rentals WHERE user_id = $1"
                         + " ORDER BY id DESC LIMIT $2) a JOIN rental_predictions p ON p.request_id = a.request_id"
                         + " GROUP BY p.model_version ORDER BY p.model_version")
@@ -123,7 +163,8 @@ public class ModelOperations {
                     List<VersionQuality> byVersion = rows.stream()
                             .map(r -> new VersionQuality(r.version(), r.actuals(), r.absError() / r.actuals())).toList();
                     return new Quality(userId, window, n, n == 0 ? null : sum / n, byVersion);
-                })
-                .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("inference log unreachable"));
+                }))
+                .onErrorMap(e -> !(e instanceof ApiException || e instanceof UnavailableException),
+                        e -> new UnavailableException("inference log unreachable"));
     }
 }

@@ -1,6 +1,6 @@
 package io.mlgateway.modelstore;
 
-import io.mlgateway.api.UnavailableException;
+import io.mlgateway.errors.UnavailableException;
 
 /** The registry cannot be reached (or holds no base model yet): the request is answered 503, not 500. */
 public class ModelStoreUnavailableException extends UnavailableException {

@@ -1,7 +1,9 @@
 package io.mlgateway.regno;
 
-import io.mlgateway.api.ApiException;
+import io.mlgateway.errors.ApiException;
 import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.time.format.ResolverStyle;
@@ -19,6 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 public class RegnoRequestParser {
 
+    static final String INSTANCES = "instances";
     public static final String REGNO_RECOGNIZE = "regno_recognize";
     public static final String AFTS_REGNO_AI = "afts_regno_ai";
     public static final String RECOGNITION_ACCURACY = "recognition_accuracy";
@@ -49,6 +52,30 @@ public class RegnoRequestParser {
     /** Parses a whole request body. */
     public RegnoRequest parseBody(byte[] body) {
         return parse(readTree(body));
+    }
+
+    /** Parses {@code {"instances":[recognition, …]}} of at most {@code max} recognitions. */
+    public List<RegnoRequest> parseBatch(byte[] body, int max) {
+        JsonNode root = readTree(body);
+        JsonNode instances = root.isObject() ? root.get(INSTANCES) : null;
+        if (instances == null || !instances.isArray()) {
+            throw ApiException.invalidField(INSTANCES, "is required and must be a list of recognitions");
+        }
+        if (instances.isEmpty()) {
+            throw ApiException.invalidField(INSTANCES, "must not be empty");
+        }
+        if (instances.size() > max) {
+            throw ApiException.invalidField(INSTANCES, "has " + instances.size() + " items, the limit is " + max);
+        }
+        List<RegnoRequest> requests = new ArrayList<>(instances.size());
+        for (int i = 0; i < instances.size(); i++) {
+            try {
+                requests.add(parse(instances.get(i)));
+            } catch (ApiException e) {
+                throw e.under(INSTANCES + "[" + i + "]");
+            }
+        }
+        return requests;
     }
 
     /** Parses one recognition object (or a JSON string holding one). */

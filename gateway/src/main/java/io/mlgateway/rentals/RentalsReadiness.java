@@ -1,6 +1,6 @@
 package io.mlgateway.rentals;
 
-import io.mlgateway.api.UnavailableException;
+import io.mlgateway.errors.UnavailableException;
 import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
 import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.shared.schema.SchemaMigrations;

@@ -1,6 +1,6 @@
 package io.mlgateway.rentals;
 
-import io.mlgateway.api.ApiException;
+import io.mlgateway.errors.ApiException;
 import io.mlgateway.shared.actuals.ActualsTable;
 import io.mlgateway.shared.features.RentalFeatures;
 import java.time.OffsetDateTime;
@@ -13,7 +13,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
-/** Validates rentals inputs into model-ready values, or a 400 naming what is wrong. */
+/** Validates rentals inputs (the v1 JSON bodies) into model-ready values, or a 400 naming what is wrong. */
 public final class RentalsRequestParser {
 
     /** Letters, digits, '.', '_', '-'; starts with a letter or digit ('_' prefixes are reserved, e.g. '_base'). */
@@ -31,7 +31,7 @@ public final class RentalsRequestParser {
     }
 
     /** {@code {"features":{name: number, …}}} → the vector in model order. */
-    static float[] features(JsonNode instance, String path) {
+    public static float[] features(JsonNode instance, String path) {
         JsonNode features = instance == null || !instance.isObject() ? null : instance.get("features");
         String field = path + "features";
         if (features == null || !features.isObject()) {
@@ -74,27 +74,73 @@ public final class RentalsRequestParser {
         return vector;
     }
 
-    /** One actual, or null with the reason in {@code problem[0]} when it is invalid. */
-    static ActualsTable.Actual actual(JsonNode item, OffsetDateTime now, String[] problem) {
+    /** {@code {"instances":[{"features":{…}}, …]}} → one vector per instance, at most {@code max}. */
+    public static List<float[]> instances(JsonNode body, int max) {
+        JsonNode instances = body.get("instances");
+        if (instances == null || !instances.isArray() || instances.isEmpty()) {
+            throw ApiException.invalidField("instances", "is required and must be a non-empty list");
+        }
+        if (instances.size() > max) {
+            throw ApiException.invalidField("instances", "has " + instances.size() + " items, the limit is " + max);
+        }
+        List<float[]> rows = new ArrayList<>(instances.size());
+        for (int i = 0; i < instances.size(); i++) {
+            rows.add(features(instances.get(i), "instances[" + i + "]."));
+        }
+        return rows;
+    }
+
+    /**
+     * One item of an actuals upload: the parsed actual, or why it is invalid. Invalid items do not fail the upload;
+     * each is answered in its place.
+     *
+     * @param shownId the item's request_id as sent (null if it was not a string), to answer it by
+     */
+    public record ActualItem(String shownId, ActualsTable.Actual actual, String problem) {
+
+        static ActualItem valid(String shownId, ActualsTable.Actual actual) {
+            return new ActualItem(shownId, actual, null);
+        }
+
+        static ActualItem invalid(String shownId, String problem) {
+            return new ActualItem(shownId, null, problem);
+        }
+    }
+
+    /** {@code {"actuals":[{request_id, actual_value, timestamp?}, …]}}, at most {@code max}; {@code now} if no timestamp. */
+    public static List<ActualItem> actuals(JsonNode body, int max, OffsetDateTime now) {
+        JsonNode items = body.get("actuals");
+        if (items == null || !items.isArray() || items.isEmpty()) {
+            throw ApiException.invalidField("actuals", "is required and must be a non-empty list");
+        }
+        if (items.size() > max) {
+            throw ApiException.invalidField("actuals", "has " + items.size() + " items, the limit is " + max);
+        }
+        List<ActualItem> parsed = new ArrayList<>(items.size());
+        for (JsonNode item : items) {
+            parsed.add(actual(item, now));
+        }
+        return parsed;
+    }
+
+    static ActualItem actual(JsonNode item, OffsetDateTime now) {
         if (item == null || !item.isObject()) {
-            problem[0] = "must be an object";
-            return null;
+            return ActualItem.invalid(null, "must be an object");
         }
         JsonNode id = item.get("request_id");
+        String shownId = id != null && id.isString() ? id.stringValue() : null;
         UUID requestId;
         try {
-            requestId = id != null && id.isString() ? UUID.fromString(id.stringValue()) : null;
+            requestId = shownId != null ? UUID.fromString(shownId) : null;
         } catch (IllegalArgumentException e) {
             requestId = null;
         }
-        if (requestId == null || !requestId.toString().equalsIgnoreCase(id.stringValue())) {
-            problem[0] = "request_id must be a UUID";
-            return null;
+        if (requestId == null || !requestId.toString().equalsIgnoreCase(shownId)) {
+            return ActualItem.invalid(shownId, "request_id must be a UUID");
         }
         JsonNode value = item.get("actual_value");
         if (value == null || !value.isNumber() || !Double.isFinite(value.doubleValue()) || value.doubleValue() < 0) {
-            problem[0] = "actual_value must be a finite number >= 0";
-            return null;
+            return ActualItem.invalid(shownId, "actual_value must be a finite number >= 0");
         }
         OffsetDateTime timestamp = now;
         JsonNode ts = item.get("timestamp");
@@ -102,10 +148,10 @@ public final class RentalsRequestParser {
             try {
                 timestamp = OffsetDateTime.parse(ts.isString() ? ts.stringValue() : "");
             } catch (DateTimeParseException e) {
-                problem[0] = "timestamp must be an ISO-8601 date-time with offset, e.g. 2012-06-01T08:00:00Z";
-                return null;
+                return ActualItem.invalid(shownId,
+                        "timestamp must be an ISO-8601 date-time with offset, e.g. 2012-06-01T08:00:00Z");
             }
         }
-        return new ActualsTable.Actual(requestId, value.doubleValue(), timestamp);
+        return ActualItem.valid(shownId, new ActualsTable.Actual(requestId, value.doubleValue(), timestamp));
     }
 }

@@ -1,16 +1,11 @@
 package io.mlgateway.scoring;
 
-/** The scoring queue is full: the caller should answer 503 with Retry-After instead of queueing more work. */
-public class ScoringOverloadedException extends RuntimeException {
+import io.mlgateway.errors.UnavailableException;
 
-    private final long retryAfterSeconds;
+/** The scoring queue is full: answered 503 with Retry-After instead of queueing more work. */
+public class ScoringOverloadedException extends UnavailableException {
 
     public ScoringOverloadedException(long retryAfterSeconds) {
-        super("scoring queue full", null, false, false);
-        this.retryAfterSeconds = retryAfterSeconds;
-    }
-
-    public long retryAfterSeconds() {
-        return retryAfterSeconds;
+        super("scoring capacity exhausted, retry later", retryAfterSeconds);
     }
 }

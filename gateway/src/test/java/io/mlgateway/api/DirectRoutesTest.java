@@ -8,16 +8,6 @@ import org.junit.jupiter.api.Test;
 class DirectRoutesTest {
 
     @Test
-    void rentalsPathTakesExactlyOneUnencodedSegment() {
-        assertThat(DirectRoutes.isRentalsPredict("/v1/rentals/user-1/predict")).isTrue();
-        assertThat(DirectRoutes.isRentalsPredict("/v1/rentals//predict")).isFalse();
-        assertThat(DirectRoutes.isRentalsPredict("/v1/rentals/a/b/predict")).isFalse();
-        assertThat(DirectRoutes.isRentalsPredict("/v1/rentals/us%65r/predict")).isFalse();
-        assertThat(DirectRoutes.isRentalsPredict("/v1/rentals/user-1/predict/batch")).isFalse();
-        assertThat(DirectRoutes.isRentalsPredict("/v1/rentals/predict")).isFalse();
-    }
-
-    @Test
     void onlyJsonContentTypesWithOrWithoutParameters() {
         assertThat(DirectRoutes.isJson("application/json")).isTrue();
         assertThat(DirectRoutes.isJson("Application/JSON; charset=UTF-8")).isTrue();

@@ -3,7 +3,7 @@ package io.mlgateway.regno;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.mlgateway.api.ApiException;
+import io.mlgateway.errors.ApiException;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.mlgateway.rentals;
 
-import io.mlgateway.regno.RegnoController;
+import io.mlgateway.regno.RegnoService;
 import io.mlgateway.regno.RegnoRequest;
 import io.mlgateway.regno.RegnoRequestParser;
 import java.nio.charset.StandardCharsets;
@@ -65,11 +65,11 @@ public class JsonParsingBenchmark {
 
     @Benchmark
     public byte[] regnoWriteResult() {
-        return json.writeValueAsBytes(new RegnoController.Result(negative, positive, regnoVersion));
+        return json.writeValueAsBytes(new RegnoService.Result(negative, positive, regnoVersion));
     }
 
     @Benchmark
     public byte[] rentalsWritePrediction() {
-        return json.writeValueAsBytes(new RentalsController.Prediction(requestId, userId, rentalsVersion, prediction));
+        return json.writeValueAsBytes(new RentalsService.Prediction(requestId, userId, rentalsVersion, prediction));
     }
 }

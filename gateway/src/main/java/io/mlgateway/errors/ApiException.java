@@ -1,4 +1,4 @@
-package io.mlgateway.api;
+package io.mlgateway.errors;
 
 import org.springframework.http.HttpStatus;
 

@@ -1,0 +1,50 @@
+package io.mlgateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mlgateway.api.Route.Access;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.server.PathContainer;
+
+/** The route table: what each path is, which key it takes, what the direct routes serve. */
+class ApiRoutesTest {
+
+    // Handlers are only referenced, never called, here.
+    private final ApiRoutes routes = new ApiRoutes(new RegnoHandler(null, null), new RentalsHandler(null, null),
+            new ModelOperationsHandler(null, null));
+
+    @Test
+    void everyPathIsDeclaredOnceAndTheSingleRowEndpointsAreServedDirect() {
+        assertThat(routes.all()).extracting(Route::toString).doesNotHaveDuplicates();
+        assertThat(routes.direct()).extracting(Route::toString).containsExactly(
+                "POST /reg/", "POST /reg", "POST /v1/regno/predict", "POST /v1/rentals/{userId}/predict");
+        assertThat(routes.methodsByPath().get("/v1/rentals/{userId}/model")).containsExactly(HttpMethod.GET);
+    }
+
+    @Test
+    void templatesTakeOneSegmentAndDecodeIt() {
+        Route predict = routes.direct().get(3);
+        assertThat(predict.variables(PathContainer.parsePath("/v1/rentals/user-1/predict")))
+                .containsEntry("userId", "user-1");
+        assertThat(predict.variables(PathContainer.parsePath("/v1/rentals/us%65r/predict")))
+                .containsEntry("userId", "user");
+        assertThat(predict.matches(PathContainer.parsePath("/v1/rentals/a/b/predict"))).isFalse();
+        assertThat(predict.matches(PathContainer.parsePath("/v1/rentals//predict"))).isFalse();
+        assertThat(predict.matches(PathContainer.parsePath("/v1/rentals/user-1/predict/batch"))).isFalse();
+        assertThat(predict.matches(PathContainer.parsePath("/v1/rentals/predict"))).isFalse();
+    }
+
+    @Test
+    void keysFollowTheTableAndUnknownApiPathsStillTakeOne() {
+        assertThat(routes.access("/v1/regno/predict")).contains(Access.CLIENT);
+        assertThat(routes.access("/reg/")).contains(Access.CLIENT);
+        assertThat(routes.access("/reg")).contains(Access.CLIENT);
+        assertThat(routes.access("/v1/admin/rentals/u/rollback")).contains(Access.ADMIN);
+        assertThat(routes.access("/v1/admin/nothing-here")).contains(Access.ADMIN);
+        assertThat(routes.access("/v1/nothing-here")).contains(Access.CLIENT);
+        assertThat(routes.access("/register")).isEqualTo(Optional.empty());
+        assertThat(routes.access("/v10")).isEqualTo(Optional.empty());
+    }
+}
