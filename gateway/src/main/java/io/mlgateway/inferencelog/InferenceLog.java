@@ -1,43 +1,27 @@
 package io.mlgateway.inferencelog;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.mlgateway.shared.inferencelog.PredictionRecord;
 import io.mlgateway.shared.inferencelog.PredictionTable;
-import io.r2dbc.spi.R2dbcNonTransientResourceException;
-import io.r2dbc.spi.R2dbcTimeoutException;
-import io.r2dbc.spi.R2dbcTransientResourceException;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.dao.DataAccessResourceFailureException;
-import org.springframework.dao.QueryTimeoutException;
-import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
@@ -79,10 +63,8 @@ public class InferenceLog implements SmartLifecycle {
     private final boolean ownsScheduler;
     private final Scheduler.Worker worker;
 
-    private final ConcurrentLinkedQueue<PredictionRecord> queue = new ConcurrentLinkedQueue<>();
-    private final Set<UUID> pending = ConcurrentHashMap.newKeySet();
-    /** Predictions accepted and not yet written: queued plus the batch being written. Bounded by capacity. */
-    private final AtomicInteger held = new AtomicInteger();
+    private final PredictionBuffer buffer;
+    private final InferenceLogMetrics metrics;
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
     /**
      * What the writer does, published for offers: they wake it only when that is needed, since a wake is a task
@@ -112,14 +94,6 @@ public class InferenceLog implements SmartLifecycle {
     /** created_at of the oldest prediction in {@code batch}; read by the age gauge. */
     private volatile Instant oldestInBatch;
 
-    private final MeterRegistry meters;
-    private final Counter flushed;
-    private final Counter rejected;
-    private final Map<String, Counter> failed;
-    private final Timer writeSucceeded;
-    private final Timer writeFailed;
-    private final DistributionSummary batchSizes;
-
     @Autowired
     public InferenceLog(DatabaseClient db, InferenceLogProperties properties, MeterRegistry meters) {
         this(new PredictionTable(db)::insert, properties, meters, Schedulers.newSingle("inference-log", true), true,
@@ -141,36 +115,8 @@ public class InferenceLog implements SmartLifecycle {
         this.scheduler = scheduler;
         this.ownsScheduler = ownsScheduler;
         this.worker = scheduler.createWorker();
-        this.meters = meters;
-
-        Gauge.builder("gateway.inferencelog.queue.depth", held, AtomicInteger::get)
-                .description("predictions accepted and not yet written (waiting or being written)").register(meters);
-        Gauge.builder("gateway.inferencelog.queue.capacity", properties::capacity)
-                .description("predictions the inference log holds at most before refusing more").register(meters);
-        Gauge.builder("gateway.inferencelog.oldest.age", this, InferenceLog::oldestAgeSeconds).baseUnit("seconds")
-                .description("age of the oldest prediction not yet written; grows while writes fail").register(meters);
-        this.flushed = Counter.builder("gateway.inferencelog.flushed").baseUnit("predictions")
-                .description("predictions written to the database").register(meters);
-        this.rejected = Counter.builder("gateway.inferencelog.rejected").baseUnit("predictions")
-                .description("predictions refused because the buffer was full (or the log stopping)").register(meters);
-        this.failed = Map.of(
-                "timeout", failedCounter("timeout"),
-                "unavailable", failedCounter("unavailable"),
-                "error", failedCounter("error"));
-        this.writeSucceeded = flushTimer("success");
-        this.writeFailed = flushTimer("failure");
-        this.batchSizes = DistributionSummary.builder("gateway.inferencelog.flush.batch.size").baseUnit("predictions")
-                .description("predictions per successful INSERT").register(meters);
-    }
-
-    private Counter failedCounter(String reason) {
-        return Counter.builder("gateway.inferencelog.failed").tag("reason", reason)
-                .description("failed write attempts (each is retried; no prediction is dropped)").register(meters);
-    }
-
-    private Timer flushTimer(String outcome) {
-        return Timer.builder("gateway.inferencelog.flush.duration").tag("outcome", outcome)
-                .description("time of one batch INSERT").register(meters);
+        this.buffer = new PredictionBuffer(properties.capacity());
+        this.metrics = new InferenceLogMetrics(meters, buffer::held, properties.capacity(), this::oldestAgeSeconds);
     }
 
     /** {@link #offerAll} of one prediction. */
@@ -191,24 +137,21 @@ public class InferenceLog implements SmartLifecycle {
         for (PredictionRecord r : records) {
             validate(r);
         }
-        if (!reserve(n)) {
+        if (!buffer.reserve(n)) {
             refuse(n, "full");
             return false;
         }
         if (stopping) {
-            // Checked after reserving: stop() sets `stopping` before reading `held`, so either it sees this
+            // Checked after reserving: stop() sets `stopping` before reading what is held, so either it sees this
             // reservation and waits for it, or this sees `stopping` and gives the slots back.
-            held.addAndGet(-n);
+            buffer.unreserve(n);
             refuse(n, "stopping");
             wake();
             return false;
         }
-        for (PredictionRecord r : records) {
-            pending.add(r.requestId());
-        }
-        queue.addAll(records);
+        buffer.add(records);
         WriterState writer = state;
-        if (writer == WriterState.IDLE || (writer == WriterState.SPACING && held.get() >= properties.batchSize())) {
+        if (writer == WriterState.IDLE || (writer == WriterState.SPACING && buffer.held() >= properties.batchSize())) {
             wake();
         }
         return true;
@@ -224,31 +167,18 @@ public class InferenceLog implements SmartLifecycle {
         }
     }
 
-    private boolean reserve(int n) {
-        int capacity = properties.capacity();
-        while (true) {
-            int current = held.get();
-            if (current > capacity - n) {
-                return false;
-            }
-            if (held.compareAndSet(current, current + n)) {
-                return true;
-            }
-        }
-    }
-
     private void refuse(int n, String why) {
-        rejected.increment(n);
+        metrics.rejected(n);
         if (!full) {
             full = true;
             log.warn("inference log refusing predictions ({}): {} of {} held; rentals predictions get 503",
-                    why, held.get(), properties.capacity());
+                    why, buffer.held(), properties.capacity());
         }
     }
 
     /** Whether this prediction was accepted and is not written yet. */
     public boolean isPending(UUID requestId) {
-        return pending.contains(requestId);
+        return buffer.isPending(requestId);
     }
 
     /**
@@ -259,14 +189,14 @@ public class InferenceLog implements SmartLifecycle {
     public Mono<Void> awaitPersisted(Collection<UUID> requestIds, Duration timeout) {
         List<UUID> ids = List.copyOf(requestIds);
         return Mono.defer(() -> {
-            if (noneHeld(ids)) {
+            if (buffer.noneHeld(ids)) {
                 return Mono.<Void>empty();
             }
             // Subscribe to flush signals first and only then look again, so a flush in between is not missed.
             return Flux.merge(flushes.asFlux(), Mono.just(0L))
-                    .filter(signal -> noneHeld(ids))
+                    .filter(signal -> buffer.noneHeld(ids))
                     .next()
-                    .switchIfEmpty(Mono.defer(() -> noneHeld(ids) ? Mono.empty()
+                    .switchIfEmpty(Mono.defer(() -> buffer.noneHeld(ids) ? Mono.empty()
                             : Mono.error(new IllegalStateException("inference log stopped before writing them"))))
                     .then()
                     // off the writer's thread: whatever the caller chains next must never delay a write
@@ -274,15 +204,6 @@ public class InferenceLog implements SmartLifecycle {
                     .timeout(timeout, Mono.error(() -> new TimeoutException(
                             "predictions not written to the inference log within " + timeout)));
         });
-    }
-
-    private boolean noneHeld(List<UUID> ids) {
-        for (UUID id : ids) {
-            if (pending.contains(id)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ---- the writer: every method below runs on `worker` ----
@@ -314,7 +235,7 @@ public class InferenceLog implements SmartLifecycle {
         // not wake the writer) is either seen here or was offered after the state changed, and woke it.
         while (true) {
             state = writing || backingOff ? WriterState.BUSY : spacing ? WriterState.SPACING : WriterState.IDLE;
-            if (state != WriterState.IDLE || queue.isEmpty()) {
+            if (state != WriterState.IDLE || buffer.queueEmpty()) {
                 return;
             }
             drainOnce();
@@ -326,17 +247,17 @@ public class InferenceLog implements SmartLifecycle {
             return;
         }
         PredictionRecord next;
-        while (batch.size() < properties.batchSize() && (next = queue.peek()) != null) {
+        while (batch.size() < properties.batchSize() && (next = buffer.peek()) != null) {
             // Publish the batch's age before taking the record off the queue, so the age gauge (which reads the
             // queue first, then this) can never miss a record in transit. Only this worker polls the queue.
             if (batch.isEmpty()) {
                 oldestInBatch = next.createdAt();
             }
-            queue.poll();
+            buffer.poll();
             batch.add(next);
         }
         if (batch.isEmpty()) {
-            if (stopping && held.get() == 0) {
+            if (stopping && buffer.held() == 0) {
                 drained.complete(null);
             }
             return;
@@ -368,21 +289,16 @@ public class InferenceLog implements SmartLifecycle {
     }
 
     private void written(List<PredictionRecord> attempt, long started) {
-        writeSucceeded.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        metrics.written(attempt.size(), System.nanoTime() - started);
         writing = false;
         if (failures > 0) {
             log.info("inference log writes recovered after {} failed attempts; {} predictions to write",
-                    failures, held.get());
+                    failures, buffer.held());
             failures = 0;
         }
         batch.clear();
         oldestInBatch = null;
-        for (PredictionRecord r : attempt) {
-            pending.remove(r.requestId());
-        }
-        int left = held.addAndGet(-attempt.size());
-        flushed.increment(attempt.size());
-        batchSizes.record(attempt.size());
+        int left = buffer.release(attempt);
         if (full && left < properties.capacity()) {
             full = false;
             log.info("inference log accepting predictions again: {} of {} held", left, properties.capacity());
@@ -392,18 +308,17 @@ public class InferenceLog implements SmartLifecycle {
     }
 
     private void failed(int size, Throwable error, long started) {
-        writeFailed.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        metrics.writeFailed(error, System.nanoTime() - started);
         writing = false;
         failures++;
-        failed.get(reason(error)).increment();
         Duration delay = backoff.delay(failures, jitter.getAsDouble());
         if (failures == 1) {
             log.warn("inference log write of {} predictions failed; {} held, retrying in {} ms, then backing off up to"
-                    + " {} ms until it succeeds", size, held.get(), delay.toMillis(),
+                    + " {} ms until it succeeds", size, buffer.held(), delay.toMillis(),
                     properties.retryMaxBackoff().toMillis(), error);
         } else if (failures % 20 == 0) {
             log.warn("inference log writes still failing after {} attempts; {} of {} held: {}",
-                    failures, held.get(), properties.capacity(), error.toString());
+                    failures, buffer.held(), properties.capacity(), error.toString());
         }
         backingOff = true;
         onWorker(() -> {
@@ -412,25 +327,9 @@ public class InferenceLog implements SmartLifecycle {
         }, delay.toNanos());
     }
 
-    /** A low-cardinality cause for the failed counter: what an operator checks first differs for each. */
-    static String reason(Throwable error) {
-        for (Throwable e = error; e != null; e = e.getCause()) {
-            if (e instanceof TimeoutException || e instanceof R2dbcTimeoutException
-                    || e instanceof QueryTimeoutException) {
-                return "timeout";
-            }
-            if (e instanceof DataAccessResourceFailureException || e instanceof TransientDataAccessResourceException
-                    || e instanceof R2dbcNonTransientResourceException || e instanceof R2dbcTransientResourceException
-                    || e instanceof IOException) {
-                return "unavailable";
-            }
-        }
-        return "error";
-    }
-
     double oldestAgeSeconds() {
         // Queue first, batch second: the writer sets the batch's age before it polls (see drain()).
-        PredictionRecord head = queue.peek();
+        PredictionRecord head = buffer.peek();
         Instant inBatch = oldestInBatch;
         Instant oldest = head == null ? inBatch
                 : inBatch == null || head.createdAt().isBefore(inBatch) ? head.createdAt() : inBatch;
@@ -439,7 +338,7 @@ public class InferenceLog implements SmartLifecycle {
 
     /** Predictions accepted and not yet written. */
     public int depth() {
-        return held.get();
+        return buffer.held();
     }
 
     // ---- lifecycle ----
@@ -459,12 +358,12 @@ public class InferenceLog implements SmartLifecycle {
             return;
         }
         stopping = true;
-        int atStop = held.get();
+        int atStop = buffer.held();
         log.info("inference log stopping: writing {} held predictions (up to {})", atStop, properties.shutdownTimeout());
         wake();
         try {
             // Nothing held once `stopping` is set means nothing ever will be: a late offer sees `stopping` and backs out.
-            if (held.get() > 0) {
+            if (buffer.held() > 0) {
                 drained.get(properties.shutdownTimeout().toNanos(), TimeUnit.NANOSECONDS);
             }
         } catch (TimeoutException e) {
@@ -474,7 +373,7 @@ public class InferenceLog implements SmartLifecycle {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         }
-        int lost = held.get();
+        int lost = buffer.held();
         if (lost > 0) {
             log.error("inference log stopped with {} predictions NOT written (oldest {} s old): they are lost",
                     lost, Math.round(oldestAgeSeconds()));
