@@ -11,7 +11,7 @@ import io.mlgateway.shared.notify.ModelRetrainedMessage;
 import io.mlgateway.shared.notify.RetrainOutbox;
 import io.mlgateway.shared.trees.TreeEnsemble;
 import io.mlgateway.shared.trees.TreeModel;
-import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.ModelSwapper;
 import io.mlgateway.rentals.RentalsReadiness;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -72,17 +72,18 @@ public class ModelOperations {
     private final RetrainOutbox outbox;
     private final TransactionalOperator tx;
     private final DatabaseClient db;
-    private final ModelResolver resolver;
+    private final ModelSwapper swapper;
     private final RentalsReadiness readiness;
     private final JsonMapper json;
 
-    public ModelOperations(ModelRegistry registry, RetrainOutbox outbox, TransactionalOperator tx, DatabaseClient db,
-            ModelResolver resolver, RentalsReadiness readiness, JsonMapper json) {
+    public ModelOperations(ModelRegistry registry, TransactionalOperator tx, DatabaseClient db,
+            ModelSwapper swapper, RentalsReadiness readiness, JsonMapper json) {
         this.registry = registry;
-        this.outbox = outbox;
+        // Rollbacks queue their announcement in the transaction that moves the head; the retrainer relays it.
+        this.outbox = new RetrainOutbox(db);
         this.tx = tx;
         this.db = db;
-        this.resolver = resolver;
+        this.swapper = swapper;
         this.readiness = readiness;
         this.json = json;
     }
@@ -118,7 +119,7 @@ public class ModelOperations {
                 .onErrorMap(StaleModelException.class, e -> new ApiException(HttpStatus.CONFLICT,
                         "the user's model changed meanwhile; list the versions and retry", "version"))
                 .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"))
-                .doOnNext(stored -> resolver.swap(userId, stored.version(), "rollback"))
+                .doOnNext(stored -> swapper.swap(userId, stored.version(), "rollback"))
                 .map(stored -> new RolledBack(userId, stored.version(), version, "rolled_back", reason));
     }
 

@@ -20,7 +20,7 @@ import reactor.kafka.receiver.ReceiverRecord;
 import reactor.util.retry.Retry;
 
 /**
- * Hot swap: consumes {@value ModelRetrainedMessage#TOPIC} and has the resolver swap in the retrained user's new
+ * Hot swap: consumes {@value ModelRetrainedMessage#TOPIC} and has the swapper swap in the retrained user's new
  * version (loaded in the background while the old one keeps serving). Each instance uses a consumer group of its own, so every instance sees every
  * message; it starts at the latest offset (older swaps are covered by the periodic version check) and commits
  * nothing. Duplicates are harmless: a swap to a version already served changes nothing.
@@ -30,13 +30,13 @@ public class ModelSwapListener extends SubscriptionLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ModelSwapListener.class);
 
-    private final ModelResolver resolver;
+    private final ModelSwapper swapper;
     private final KafkaProperties kafka;
     private final String groupId = "gateway-" + UUID.randomUUID();
     private volatile boolean assigned;
 
-    public ModelSwapListener(ModelResolver resolver, KafkaProperties kafka) {
-        this.resolver = resolver;
+    public ModelSwapListener(ModelSwapper swapper, KafkaProperties kafka) {
+        this.swapper = swapper;
         this.kafka = kafka;
     }
 
@@ -71,7 +71,7 @@ public class ModelSwapListener extends SubscriptionLifecycle {
         if (message.userId() == null || !message.changesModel()) {
             return;
         }
-        resolver.swap(message.userId(), message.version(), "kafka");
+        swapper.swap(message.userId(), message.version(), "kafka");
         log.atInfo().addKeyValue("event", "model.swap").addKeyValue("user_id", message.userId())
                 .addKeyValue("version", message.version()).log("model swap announced");
     }

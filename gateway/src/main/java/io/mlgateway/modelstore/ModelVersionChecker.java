@@ -22,14 +22,16 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ModelVersionChecker.class);
 
-    private final ModelResolver resolver;
+    private final MemoryTier memory;
+    private final ModelSwapper swapper;
     private final ModelLoader loader;
     private final ModelRegistry registry;
     private final ModelCacheProperties properties;
 
-    public ModelVersionChecker(ModelResolver resolver, ModelLoader loader, ModelRegistry registry,
+    public ModelVersionChecker(MemoryTier memory, ModelSwapper swapper, ModelLoader loader, ModelRegistry registry,
             ModelCacheProperties properties) {
-        this.resolver = resolver;
+        this.memory = memory;
+        this.swapper = swapper;
         this.loader = loader;
         this.registry = registry;
         this.properties = properties;
@@ -37,7 +39,7 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
 
     /** One comparison pass; emits how many users (the base counting as one) were swapped. */
     public Mono<Integer> checkOnce() {
-        Map<String, ServedModel> cached = resolver.cachedModels();
+        Map<String, ServedModel> cached = memory.models();
         ServedModel base = loader.loadedBase();
         if (cached.isEmpty() && base == null) {
             return Mono.just(0);
@@ -48,14 +50,14 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
             int swapped = 0;
             Long baseHead = heads.get(ModelRegistry.BASE_USER);
             if (base != null && baseHead != null && baseHead != base.version()) {
-                resolver.swap(ModelRegistry.BASE_USER, baseHead, "version-check");
+                swapper.swap(ModelRegistry.BASE_USER, baseHead, "version-check");
                 swapped++;
             }
             for (Map.Entry<String, ServedModel> entry : cached.entrySet()) {
                 Long head = heads.get(entry.getKey());
                 // A user served the base whose own model appeared, or a user whose own model moved on.
                 if (head != null && head != entry.getValue().version()) {
-                    resolver.swap(entry.getKey(), head, "version-check");
+                    swapper.swap(entry.getKey(), head, "version-check");
                     swapped++;
                 }
             }

@@ -32,14 +32,14 @@ public class RecentUsers extends SubscriptionLifecycle {
     private static final Logger log = LoggerFactory.getLogger(RecentUsers.class);
     private static final int CHUNK = 1000;
 
-    private final ModelResolver resolver;
+    private final MemoryTier memory;
     private final Mono<RedisReactiveCommands<byte[], byte[]>> redis;
     private final ModelCacheProperties.WarmUp settings;
     private final Duration timeout;
 
-    public RecentUsers(ModelResolver resolver, LazyRedisConnection connection, ModelCacheProperties properties,
+    public RecentUsers(MemoryTier memory, LazyRedisConnection connection, ModelCacheProperties properties,
             io.mlgateway.shared.storage.RedisProperties redisProperties) {
-        this.resolver = resolver;
+        this.memory = memory;
         this.redis = Mono.defer(connection::commands);
         this.settings = properties.warmUp();
         this.timeout = redisProperties.timeout().multipliedBy(4);
@@ -60,7 +60,7 @@ public class RecentUsers extends SubscriptionLifecycle {
 
     /** Publishes the users this instance served within the window; emits how many. */
     public Mono<Integer> publish() {
-        List<ModelResolver.RecentUser> recent = resolver.recentUsers(settings.users(), settings.window());
+        List<MemoryTier.RecentUser> recent = memory.recentUsers(settings.users(), settings.window());
         if (recent.isEmpty()) {
             return Mono.just(0);
         }

@@ -8,6 +8,7 @@ import io.mlgateway.shared.storage.DatabaseProperties;
 import io.mlgateway.shared.training.BaseModelBootstrap;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import io.mlgateway.modelstore.ModelLoader;
+import io.mlgateway.modelstore.MemoryTier;
 import io.mlgateway.modelstore.ModelResolver;
 import io.mlgateway.modelstore.RecentUsers;
 import java.time.Duration;
@@ -51,18 +52,21 @@ public class RentalsReadiness extends SubscriptionLifecycle {
     private final RentalsProperties properties;
     private final ModelLoader loader;
     private final ModelResolver resolver;
+    private final MemoryTier memory;
     private final RecentUsers recentUsers;
     private final Duration warmUpTimeout;
     private volatile Phase phase = Phase.STARTING;
     private volatile WarmUp warmUp;
 
     public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, RentalsProperties properties,
-            ModelLoader loader, ModelResolver resolver, RecentUsers recentUsers, ModelCacheProperties cache) {
+            ModelLoader loader, ModelResolver resolver, MemoryTier memory, RecentUsers recentUsers,
+            ModelCacheProperties cache) {
         this.database = database;
         this.registry = registry;
         this.properties = properties;
         this.loader = loader;
         this.resolver = resolver;
+        this.memory = memory;
         this.recentUsers = recentUsers;
         this.warmUpTimeout = cache.warmUp().timeout();
     }
@@ -98,7 +102,7 @@ public class RentalsReadiness extends SubscriptionLifecycle {
                 .flatMap(users -> resolver.preload(users)
                         .map(loaded -> new WarmUp(users.size(), loaded, millisSince(started), false))
                         .timeout(warmUpTimeout, Mono.fromSupplier(() ->
-                                new WarmUp(users.size(), resolver.cachedModels().size(), millisSince(started), true)))
+                                new WarmUp(users.size(), memory.models().size(), millisSince(started), true)))
                         .onErrorResume(e -> !(e instanceof TimeoutException), e -> {
                             log.warn("warm-up failed after {} ms: {}", millisSince(started), e.toString());
                             return Mono.just(new WarmUp(users.size(), 0, millisSince(started), false));

@@ -15,7 +15,7 @@ import io.mlgateway.shared.testing.LocalServices;
 import io.mlgateway.shared.testing.TestModels;
 import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.modelstore.ModelLoader;
-import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.MemoryTier;
 import io.mlgateway.modelstore.ModelSwapListener;
 import io.mlgateway.modelstore.ServedModel;
 import java.time.Duration;
@@ -107,15 +107,15 @@ class HotSwapTest {
 
         // A second retrain of a user each instance serves: the new version is loaded in the background, with no
         // request asking for it, and replaces the old one; it scores on top of the base model already in memory.
-        assertThat(first.getBean(ModelResolver.class).cachedModels().get(user).version()).isEqualTo(stored.version());
+        assertThat(first.getBean(MemoryTier.class).models().get(user).version()).isEqualTo(stored.version());
         ModelRecord again = retrain(user, TestModels.continued(user, base, stored, hours.subList(50, 100), 2),
                 stored.version());
         for (ConfigurableApplicationContext instance : List.of(first, second)) {
             await("new version in memory before any request", Duration.ofSeconds(15), () -> {
-                ServedModel cached = instance.getBean(ModelResolver.class).cachedModels().get(user);
+                ServedModel cached = instance.getBean(MemoryTier.class).models().get(user);
                 return cached != null && cached.version() == again.version();
             });
-            ServedModel swapped = instance.getBean(ModelResolver.class).cachedModels().get(user);
+            ServedModel swapped = instance.getBean(MemoryTier.class).models().get(user);
             assertThat(swapped.scoring().base()).isSameAs(instance.getBean(ModelLoader.class).loadedBase().scoring());
             assertThat(swapped.scoring().ownTrees().trees()).isEqualTo(4);
         }

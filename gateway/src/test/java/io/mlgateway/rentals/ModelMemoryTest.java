@@ -10,7 +10,7 @@ import io.mlgateway.shared.testing.LocalServices;
 import io.mlgateway.shared.testing.TestModels;
 import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.modelstore.ModelLoader;
-import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.MemoryTier;
 import io.mlgateway.modelstore.ServedModel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModelMemoryTest {
 
-    private static final long ENTRY = ModelResolver.ENTRY_BYTES;
+    private static final long ENTRY = MemoryTier.ENTRY_BYTES;
     private static final long MAX_BYTES = 64 * 1024;
     private static final LocalServices.TestDatabase db = LocalServices.freshDatabase();
     private static final List<BikeSharingData.Hour> HOURS = BikeSharingData.where(h -> !h.isYear2011());
@@ -54,7 +54,7 @@ class ModelMemoryTest {
     @Autowired
     ModelRegistry registry;
     @Autowired
-    ModelResolver resolver;
+    MemoryTier memory;
     @Autowired
     ModelLoader loader;
     @Autowired
@@ -95,7 +95,7 @@ class ModelMemoryTest {
         ServedModel base = loader.loadedBase();
         long expected = ENTRY * onBase.size();
         for (String user : own) {
-            ServedModel model = resolver.cachedModels().get(user);
+            ServedModel model = memory.models().get(user);
             assertThat(model.base()).isFalse();
             // The user's model references the base held in memory, it does not copy it.
             assertThat(model.scoring().base()).isSameAs(base.scoring());
@@ -103,7 +103,7 @@ class ModelMemoryTest {
             expected += ENTRY + model.ownFootprintBytes();
         }
         for (String user : onBase) {
-            assertThat(resolver.cachedModels().get(user)).isSameAs(base);
+            assertThat(memory.models().get(user)).isSameAs(base);
         }
         long users = expected;
         await("the users' weight settles", Duration.ofSeconds(5), () -> memory("users") == users);
@@ -124,7 +124,7 @@ class ModelMemoryTest {
         assertThat(memory("users")).isLessThanOrEqualTo(MAX_BYTES);
         assertThat(meters.get("gateway.modelstore.memory.limit.bytes").gauge().value()).isEqualTo((double) MAX_BYTES);
         // A dropped user is loaded again on its next request and served its own model.
-        String dropped = own.stream().filter(u -> !resolver.cachedModels().containsKey(u)).findFirst().orElseThrow();
+        String dropped = own.stream().filter(u -> !memory.models().containsKey(u)).findFirst().orElseThrow();
         long version = registry.current(dropped).block().version();
         assertThat(RentalsTestSupport.servedVersion(port, dropped, HOURS.get(2))).isEqualTo(version);
     }

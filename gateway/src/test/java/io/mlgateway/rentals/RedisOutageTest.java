@@ -10,7 +10,7 @@ import io.mlgateway.shared.testing.LocalServices;
 import io.mlgateway.shared.testing.TestModels;
 import io.mlgateway.shared.testing.TcpProxy;
 import io.mlgateway.shared.training.BikeSharingData;
-import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.ModelSwapper;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -50,7 +50,7 @@ class RedisOutageTest {
     @Autowired
     ModelRegistry registry;
     @Autowired
-    ModelResolver resolver;
+    ModelSwapper swapper;
     @Autowired
     MeterRegistry meters;
 
@@ -77,9 +77,9 @@ class RedisOutageTest {
         double redisHitsBefore = meters.get("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "hit")
                 .counter().count();
         redisProxy.restore();
-        resolver.swap(user, null, "test");
+        swapper.swap(user, null, "test");
         await("redis hit after restore", Duration.ofSeconds(20), () -> {
-            resolver.swap(user, null, "test");
+            swapper.swap(user, null, "test");
             return RentalsTestSupport.servedVersion(port, user, hours.get(1)) == stored.version()
                     && meters.get("gateway.modelstore.lookups").tag("tier", "redis").tag("result", "hit").counter()
                             .count() > redisHitsBefore;

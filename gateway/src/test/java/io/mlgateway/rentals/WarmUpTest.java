@@ -12,7 +12,7 @@ import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.shared.testing.LocalServices;
 import io.mlgateway.shared.testing.TestModels;
 import io.mlgateway.shared.training.BikeSharingData;
-import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.MemoryTier;
 import io.mlgateway.modelstore.RecentUsers;
 import io.mlgateway.modelstore.ServedModel;
 import java.time.Duration;
@@ -102,7 +102,7 @@ class WarmUpTest {
         assertThat(warmUp.timedOut()).isFalse();
         assertThat(warmUp.loaded()).isGreaterThanOrEqualTo(users.size());
         // Every one of them is in memory, with the version it is served, before it sent the second instance anything.
-        Map<String, ServedModel> inMemory = second.getBean(ModelResolver.class).cachedModels();
+        Map<String, ServedModel> inMemory = second.getBean(MemoryTier.class).models();
         for (String user : users) {
             assertThat(inMemory).containsKey(user);
             Long own = registry.headVersions(List.of(user)).block().get(user);

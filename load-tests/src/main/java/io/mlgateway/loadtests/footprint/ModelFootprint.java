@@ -7,11 +7,11 @@ import io.mlgateway.shared.modelstore.ModelFormat;
 import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.shared.training.BoosterTrainer;
 import io.mlgateway.shared.training.TrainingSet;
-import io.mlgateway.shared.training.XGBoostTrees;
+import io.mlgateway.shared.trees.XGBoostTrees;
 import io.mlgateway.shared.trees.ScoringModel;
 import io.mlgateway.shared.trees.TreeEnsemble;
 import io.mlgateway.shared.trees.TreeModel;
-import io.mlgateway.modelstore.ModelResolver;
+import io.mlgateway.modelstore.MemoryTier;
 import io.mlgateway.modelstore.ServedModel;
 import java.io.ByteArrayInputStream;
 import java.lang.management.ManagementFactory;
@@ -31,7 +31,7 @@ import ml.dmlc.xgboost4j.java.XGBoost;
  * fitted on 40 of its hours, in three forms:
  * <ul>
  *   <li>the gateway's: a {@link ServedModel} per user layered on one shared base, in a Caffeine async cache keyed
- *       by user as {@link ModelResolver} holds them; printed beside the weight the resolver charges for them;</li>
+ *       by user as {@link MemoryTier} holds them; printed beside the weight the resolver charges for them;</li>
  *   <li>ai.h2o:xgboost-predictor: a {@code Predictor} per user holding the whole continued model (210 trees);</li>
  *   <li>xgboost4j: a {@code Booster} per user (native memory, so the resident set is what grows).</li>
  * </ul>
@@ -79,14 +79,14 @@ public final class ModelFootprint {
         long heap0 = heap();
         long rss0 = rss();
         AsyncCache<String, ServedModel> cache = Caffeine.newBuilder().maximumWeight(Long.MAX_VALUE)
-                .weigher((String u, ServedModel m) -> (int) (ModelResolver.ENTRY_BYTES + m.ownFootprintBytes()))
+                .weigher((String u, ServedModel m) -> (int) (MemoryTier.ENTRY_BYTES + m.ownFootprintBytes()))
                 .buildAsync();
         long charged = 0;
         for (int u = 0; u < users; u++) {
             TreeModel model = ModelFormat.decode(ModelFormat.TREES, ownBytes.get(u % distinct));
             ServedModel served = new ServedModel(1000L + u, false, model.bind(baseScoring));
             cache.put("user-" + u, CompletableFuture.completedFuture(served));
-            charged += ModelResolver.ENTRY_BYTES + served.ownFootprintBytes();
+            charged += MemoryTier.ENTRY_BYTES + served.ownFootprintBytes();
         }
         long heap1 = heap();
         System.out.printf("engine:    %,d users: heap +%,d bytes = %,d bytes per user (the resolver charges %,d per"
