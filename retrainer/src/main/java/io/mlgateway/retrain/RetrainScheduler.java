@@ -28,13 +28,16 @@ public class RetrainScheduler extends SubscriptionLifecycle {
     private final RetrainStore store;
     private final RetrainPipeline pipeline;
     private final RetrainProperties properties;
+    /** A user's run in this process, and whether a trigger came for it meanwhile. */
+    private enum Run { RUNNING, RERUN_ASKED }
+
     /**
-     * Users with a run in progress in this process, each with whether a trigger came for it meanwhile. Claims and
-     * releases go through {@link ConcurrentHashMap#compute} so a trigger racing with the end of a run is never
-     * lost. (This used to hand re-runs over through a sink; its tryEmitNext fails with FAIL_NON_SERIALIZED when two
-     * runs end at once on two threads, and the re-run was then silently dropped until the next sweep.)
+     * Users with a run in progress in this process. Claims and releases are compare-and-set loops on the user's
+     * entry, so a trigger racing with the end of a run is never lost: either the run sees it and goes once more, or
+     * the trigger finds the user released and claims it. (Handing re-runs over through a sink lost them: its
+     * tryEmitNext fails with FAIL_NON_SERIALIZED when two runs end at once on two threads.)
      */
-    private final ConcurrentHashMap<String, Boolean> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Run> inFlight = new ConcurrentHashMap<>();
     private final AtomicLong pending = new AtomicLong();
     private final AtomicLong backlog = new AtomicLong();
 
@@ -76,22 +79,28 @@ public class RetrainScheduler extends SubscriptionLifecycle {
 
     /** True if this call may run the user now; otherwise the run in progress is asked to go once more after. */
     private boolean claim(String user) {
-        boolean[] claimed = new boolean[1];
-        inFlight.compute(user, (u, rerunAsked) -> {
-            claimed[0] = rerunAsked == null;
-            return rerunAsked != null; // new claim: no re-run asked yet; already in flight: ask for one
-        });
-        return claimed[0];
+        while (true) {
+            if (inFlight.putIfAbsent(user, Run.RUNNING) == null) {
+                return true;
+            }
+            if (inFlight.replace(user, Run.RUNNING, Run.RERUN_ASKED) || inFlight.get(user) == Run.RERUN_ASKED) {
+                return false;
+            }
+            // The run ended (or took its re-run) between the two looks: try again.
+        }
     }
 
     /** After a run: true if a trigger came meanwhile (the user stays claimed for one more run), else releases. */
     private boolean runAgain(String user) {
-        boolean[] again = new boolean[1];
-        inFlight.computeIfPresent(user, (u, rerunAsked) -> {
-            again[0] = rerunAsked;
-            return rerunAsked ? Boolean.FALSE : null;
-        });
-        return again[0];
+        while (true) {
+            if (inFlight.replace(user, Run.RERUN_ASKED, Run.RUNNING)) {
+                return true;
+            }
+            if (inFlight.remove(user, Run.RUNNING) || !inFlight.containsKey(user)) {
+                return false;
+            }
+            // A trigger asked for a re-run between the two looks: take it.
+        }
     }
 
     private Flux<String> refreshGauges() {
