@@ -10,6 +10,7 @@ import io.mlgateway.shared.trees.TreeEnsemble;
 import io.mlgateway.shared.trees.TreeModel;
 import io.mlgateway.retrain.drift.DriftCheck;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.springframework.stereotype.Component;
@@ -182,27 +183,20 @@ public class ModelFitter {
     }
 
     private TrainingSet withBaseRows(List<Sample> user) {
-        int n = baseRows.rows() + user.size();
-        float[] features = new float[n * RentalFeatures.COUNT];
-        float[] labels = new float[n];
-        System.arraycopy(baseRows.features(), 0, features, 0, baseRows.features().length);
-        System.arraycopy(baseRows.labels(), 0, labels, 0, baseRows.rows());
-        for (int i = 0; i < user.size(); i++) {
-            int row = baseRows.rows() + i;
-            System.arraycopy(user.get(i).features(), 0, features, row * RentalFeatures.COUNT, RentalFeatures.COUNT);
-            labels[row] = user.get(i).actualValue();
-        }
+        TrainingSet own = toSet(user);
+        float[] features = Arrays.copyOf(baseRows.features(), baseRows.features().length + own.features().length);
+        float[] labels = Arrays.copyOf(baseRows.labels(), baseRows.rows() + own.rows());
+        System.arraycopy(own.features(), 0, features, baseRows.features().length, own.features().length);
+        System.arraycopy(own.labels(), 0, labels, baseRows.rows(), own.rows());
         return new TrainingSet(features, labels);
     }
 
     static TrainingSet toSet(List<Sample> samples) {
-        float[] features = new float[samples.size() * RentalFeatures.COUNT];
         float[] labels = new float[samples.size()];
         for (int i = 0; i < samples.size(); i++) {
-            System.arraycopy(samples.get(i).features(), 0, features, i * RentalFeatures.COUNT, RentalFeatures.COUNT);
             labels[i] = samples.get(i).actualValue();
         }
-        return new TrainingSet(features, labels);
+        return new TrainingSet(RentalFeatures.rowMajor(samples.stream().map(Sample::features).toList()), labels);
     }
 
     /**

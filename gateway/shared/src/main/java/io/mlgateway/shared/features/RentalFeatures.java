@@ -29,6 +29,22 @@ public final class RentalFeatures {
     private RentalFeatures() {
     }
 
+    /**
+     * {@code rows} (each {@link #COUNT} values in model order) one after the other: the row-major matrix XGBoost
+     * trains on and the flat {@code real[]} the inference log writes.
+     */
+    public static float[] rowMajor(List<float[]> rows) {
+        float[] matrix = new float[rows.size() * COUNT];
+        for (int i = 0; i < rows.size(); i++) {
+            float[] row = rows.get(i);
+            if (row.length != COUNT) {
+                throw new IllegalArgumentException("row " + i + " has " + row.length + " features, not " + COUNT);
+            }
+            System.arraycopy(row, 0, matrix, i * COUNT, COUNT);
+        }
+        return matrix;
+    }
+
     /** Position of {@code name} in model order, or -1 if the model has no such feature. */
     public static int indexOf(String name) {
         Integer i = INDEX.get(name);

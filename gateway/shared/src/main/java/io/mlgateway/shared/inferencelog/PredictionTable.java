@@ -55,7 +55,7 @@ public class PredictionTable {
         UUID[] requestIds = new UUID[rows];
         String[] userIds = new String[rows];
         long[] modelVersions = new long[rows];
-        float[] features = new float[rows * WIDTH];
+        float[] features = RentalFeatures.rowMajor(batch.stream().map(PredictionRecord::features).toList());
         double[] predictions = new double[rows];
         Instant[] createdAt = new Instant[rows];
         for (int i = 0; i < rows; i++) {
@@ -63,7 +63,6 @@ public class PredictionTable {
             requestIds[i] = r.requestId();
             userIds[i] = r.userId();
             modelVersions[i] = r.modelVersion();
-            System.arraycopy(r.features(), 0, features, i * WIDTH, WIDTH);
             predictions[i] = r.prediction();
             createdAt[i] = r.createdAt();
         }

@@ -18,12 +18,11 @@ public record TrainingSet(float[] features, float[] labels) {
     }
 
     public static TrainingSet of(List<BikeSharingData.Hour> hours) {
-        float[] features = new float[hours.size() * RentalFeatures.COUNT];
         float[] labels = new float[hours.size()];
         for (int i = 0; i < hours.size(); i++) {
-            System.arraycopy(hours.get(i).features(), 0, features, i * RentalFeatures.COUNT, RentalFeatures.COUNT);
             labels[i] = hours.get(i).count();
         }
-        return new TrainingSet(features, labels);
+        return new TrainingSet(RentalFeatures.rowMajor(hours.stream().map(BikeSharingData.Hour::features).toList()),
+                labels);
     }
 }
