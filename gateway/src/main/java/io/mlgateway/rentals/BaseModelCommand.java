@@ -4,7 +4,7 @@ import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import io.mlgateway.shared.storage.DatabaseProperties;
 import io.mlgateway.shared.storage.RedisProperties;
-import io.mlgateway.storage.StorageConfiguration;
+import io.mlgateway.shared.storage.StorageBeans;
 import java.time.Duration;
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
@@ -41,7 +41,7 @@ public final class BaseModelCommand {
 
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DatabaseProperties.class, RedisProperties.class, ModelCacheProperties.class})
-    @Import(StorageConfiguration.class)
+    @Import(StorageBeans.class)
     static class CommandConfiguration {
     }
 }

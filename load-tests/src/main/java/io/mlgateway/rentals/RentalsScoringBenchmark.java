@@ -7,7 +7,7 @@ import io.mlgateway.shared.modelstore.ModelFormat;
 import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.shared.training.BoosterTrainer;
 import io.mlgateway.shared.training.TrainingSet;
-import io.mlgateway.shared.training.XGBoostTrees;
+import io.mlgateway.shared.trees.XGBoostTrees;
 import io.mlgateway.shared.trees.ScoringModel;
 import io.mlgateway.shared.trees.TreeEnsemble;
 import io.mlgateway.shared.trees.TreeModel;

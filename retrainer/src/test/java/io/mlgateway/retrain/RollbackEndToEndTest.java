@@ -96,7 +96,7 @@ class RollbackEndToEndTest {
         ModelRecord v1;
         ModelRecord v2;
         try (RetrainFixtures.Instance setup = new RetrainFixtures.Instance(db, "setup")) {
-            RetrainFixtures.await("the base model", Duration.ofSeconds(60),
+            RetrainFixtures.await("the base model", Duration.ofSeconds(120),
                     () -> setup.registry.current(ModelRegistry.BASE_USER).blockOptional().isPresent());
             ModelRecord base = setup.registry.current(ModelRegistry.BASE_USER).block();
             v1 = setup.registry.store(TestModels.continued(user, base, null, hours.subList(0, 60), 3), null).block();

@@ -1,7 +1,7 @@
 package io.mlgateway.shared.modelstore;
 
 import io.mlgateway.shared.features.RentalFeatures;
-import io.mlgateway.shared.training.XGBoostTrees;
+import io.mlgateway.shared.trees.XGBoostTrees;
 import io.mlgateway.shared.trees.TreeEnsemble;
 import io.mlgateway.shared.trees.TreeModel;
 import java.nio.BufferUnderflowException;

@@ -1,6 +1,7 @@
 package io.mlgateway.shared.training;
 
 import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.trees.XGBoostTrees;
 import io.mlgateway.shared.trees.ScoringModel;
 import io.mlgateway.shared.trees.TreeEnsemble;
 import io.mlgateway.shared.trees.TreeModel;

@@ -1,8 +1,6 @@
-package io.mlgateway.shared.training;
+package io.mlgateway.shared.trees;
 
 import io.mlgateway.shared.features.RentalFeatures;
-import io.mlgateway.shared.trees.TreeEnsemble;
-import io.mlgateway.shared.trees.TreeModel;
 import java.io.IOException;
 import java.util.Set;
 import ml.dmlc.xgboost4j.java.Booster;
