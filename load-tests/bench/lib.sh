@@ -20,7 +20,8 @@ fresh_services() {
   redis-cli -p "${LOCAL_REDIS_PORT:-6379}" FLUSHDB >/dev/null
 }
 
-# start_gateway LOG HEAP [java options...]: starts gateway/target/gateway.jar ('local' profile, $BENCH_DB, the direct
+# start_gateway LOG HEAP [java options...]: starts $GATEWAY_JAR (default gateway/target/gateway.jar; another build's
+# jar to compare two versions under the same load) ('local' profile, $BENCH_DB, the direct
 # Netty routes on, as by default, unless DIRECT_ROUTES=false), sets
 # GW_PID, returns once readiness is UP and rentals answers 200 (schema migrated, base model trained).
 start_gateway() {
@@ -28,7 +29,7 @@ start_gateway() {
   env SPRING_PROFILES_ACTIVE=local SERVER_PORT="$GW_PORT" MANAGEMENT_SERVER_PORT="$GW_MGMT" \
     SPRING_R2DBC_URL="r2dbc:postgresql://127.0.0.1:5432/$BENCH_DB" \
     GATEWAY_API_DIRECT_ROUTES="${DIRECT_ROUTES:-true}" ${GATEWAY_ENV:-} \
-    java -Xms"$heap" -Xmx"$heap" "$@" ${GATEWAY_JAVA_OPTS:-} -jar "$ROOT/gateway/target/gateway.jar" >"$log" 2>&1 &
+    java -Xms"$heap" -Xmx"$heap" "$@" ${GATEWAY_JAVA_OPTS:-} -jar "${GATEWAY_JAR:-$ROOT/gateway/target/gateway.jar}" >"$log" 2>&1 &
   GW_PID=$!
   local code=000
   for _ in $(seq 1 240); do

@@ -17,6 +17,7 @@
 #   MANY_USERS=10000 (0: skip the many-user workload) RATE_USERS=1000 (users of the open-loop many-user probe)
 #   WARMUP=20s (JIT warm-up of the gateway per endpoint, before the rounds)
 #   GATEWAY_HEAP=512m SKIP_BUILD=0 GATEWAY_JAVA_OPTS (extra JVM flags) GATEWAY_ENV (extra "K=V ..." for the gateway)
+#   GATEWAY_JAR (default gateway/target/gateway.jar: run twice with two builds' jars to compare them)
 # The gateway runs from gateway/target/gateway.jar with the 'local' profile against deploy/local/services.sh,
 # logging its predictions to a database of its own that every run starts empty (lib.sh).
 set -euo pipefail
