@@ -38,7 +38,7 @@ public class RecentUsers extends SubscriptionLifecycle {
     private final Duration timeout;
 
     public RecentUsers(ModelResolver resolver, LazyRedisConnection connection, ModelCacheProperties properties,
-            io.mlgateway.shared.storage.RedisProperties redisProperties) {
+            io.mlgateway.shared.storage.RedisConnectionProperties redisProperties) {
         this.resolver = resolver;
         this.redis = Mono.defer(connection::commands);
         this.settings = properties.warmUp();

@@ -3,7 +3,7 @@ package io.mlgateway.rentals;
 import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import io.mlgateway.shared.storage.DatabaseProperties;
-import io.mlgateway.shared.storage.RedisProperties;
+import io.mlgateway.shared.storage.RedisConnectionProperties;
 import io.mlgateway.storage.StorageConfiguration;
 import java.time.Duration;
 import org.springframework.boot.Banner;
@@ -40,7 +40,7 @@ public final class BaseModelCommand {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @EnableConfigurationProperties({DatabaseProperties.class, RedisProperties.class, ModelCacheProperties.class})
+    @EnableConfigurationProperties({DatabaseProperties.class, RedisConnectionProperties.class, ModelCacheProperties.class})
     @Import(StorageConfiguration.class)
     static class CommandConfiguration {
     }

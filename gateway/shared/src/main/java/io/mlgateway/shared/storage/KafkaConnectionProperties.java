@@ -4,9 +4,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /** Kafka, bound to Spring's usual key (SPRING_KAFKA_BOOTSTRAP_SERVERS). */
 @ConfigurationProperties("spring.kafka")
-public record KafkaProperties(String bootstrapServers) {
+public record KafkaConnectionProperties(String bootstrapServers) {
 
-    public KafkaProperties {
+    public KafkaConnectionProperties {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
             bootstrapServers = "127.0.0.1:9092";
         }

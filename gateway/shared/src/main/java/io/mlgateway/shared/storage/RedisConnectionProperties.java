@@ -9,9 +9,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param timeout a command slower than this counts as a Redis failure; the model is then read from PostgreSQL
  */
 @ConfigurationProperties("spring.data.redis")
-public record RedisProperties(String url, Duration timeout) {
+public record RedisConnectionProperties(String url, Duration timeout) {
 
-    public RedisProperties {
+    public RedisConnectionProperties {
         if (url == null || url.isBlank()) {
             url = "redis://127.0.0.1:6379";
         }
