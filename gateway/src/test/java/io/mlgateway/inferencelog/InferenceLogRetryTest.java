@@ -30,8 +30,8 @@ class InferenceLogRetryTest {
     private final List<long[]> attempts = new CopyOnWriteArrayList<>();
 
     private static InferenceLogProperties properties(int batchSize, Duration writeTimeout) {
-        return new InferenceLogProperties(0, batchSize, Duration.ofMillis(50), Duration.ofMillis(100),
-                Duration.ofSeconds(5), writeTimeout, null);
+        return new InferenceLogProperties(200_000, batchSize, Duration.ofMillis(50), Duration.ofMillis(100),
+                Duration.ofSeconds(5), writeTimeout, Duration.ofSeconds(10));
     }
 
     /** A writer whose first {@code failures} attempts end as {@code failure} does, the rest succeed. */

@@ -37,8 +37,8 @@ class InferenceLogTest {
     }
 
     private static InferenceLogProperties properties(int capacity, Duration writeTimeout, Duration shutdownTimeout) {
-        return new InferenceLogProperties(capacity, 1000, null, null, Duration.ofMillis(500), writeTimeout,
-                shutdownTimeout);
+        return new InferenceLogProperties(capacity, 1000, Duration.ofMillis(50), Duration.ofMillis(100),
+                Duration.ofMillis(500), writeTimeout, shutdownTimeout);
     }
 
     @AfterEach
