@@ -86,7 +86,8 @@ public final class PropertyChecks {
         try {
             check.run();
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+            // Not chained: Boot's start-up report gives the innermost cause, which must name the key.
+            throw new IllegalArgumentException(key + ": " + e.getMessage());
         }
     }
 
