@@ -40,7 +40,8 @@ public final class BaseModelCommand {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @EnableConfigurationProperties({DatabaseProperties.class, RedisConnectionProperties.class, ModelCacheProperties.class})
+    @EnableConfigurationProperties({DatabaseProperties.class, RedisConnectionProperties.class,
+            ModelCacheProperties.class})
     @Import(StorageConfiguration.class)
     static class CommandConfiguration {
     }

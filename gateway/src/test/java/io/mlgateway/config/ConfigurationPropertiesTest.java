@@ -114,21 +114,21 @@ class ConfigurationPropertiesTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            gateway.rentals.max-batch-size=-5                 | gateway.rentals.max-batch-size must be at least 1, was -5
-            gateway.rentals.pending-log-timeout=0s            | gateway.rentals.pending-log-timeout must be positive, was PT0S
-            gateway.regno.max-batch-size=0                    | gateway.regno.max-batch-size must be at least 1, was 0
-            gateway.api.max-body-size=0B                      | gateway.api.max-body-size must be positive, was 0B
-            gateway.api.admin-keys=client-key                 | gateway.api.admin-keys must not repeat a key of gateway.api.api-keys
-            gateway.access-log.sample-rate=1.5                | gateway.access-log.sample-rate must be between 0.0 and 1.0, was 1.5
-            gateway.access-log.slow-threshold=-1s             | gateway.access-log.slow-threshold must not be negative, was PT-1S
-            gateway.model-cache.read-batch-size=0             | gateway.model-cache.read-batch-size must be at least 1, was 0
-            gateway.model-cache.warm-up.users=-1              | gateway.model-cache.warm-up.users must be at least 0, was -1
-            gateway.scoring.queue-capacity=0                  | gateway.scoring.queue-capacity must be at least 1, was 0
-            gateway.scoring.retry-after-seconds=0             | gateway.scoring.retry-after-seconds must be at least 1, was 0
-            gateway.scoring.threads=-1                        | gateway.scoring.threads must be at least 0, was -1
-            gateway.scoring.batching.max-batch-size=0         | gateway.scoring.batching.max-batch-size must be at least 1, was 0
-            gateway.inference-log.capacity=0                  | gateway.inference-log.capacity must be at least 1, was 0
-            gateway.inference-log.retry-max-backoff=50ms      | gateway.inference-log.retry-max-backoff must not be below gateway.inference-log.retry-min-backoff (PT0.1S), was PT0.05S
+            gateway.rentals.max-batch-size=-5 | gateway.rentals.max-batch-size must be at least 1, was -5
+            gateway.rentals.pending-log-timeout=0s | gateway.rentals.pending-log-timeout must be positive, was PT0S
+            gateway.regno.max-batch-size=0 | gateway.regno.max-batch-size must be at least 1, was 0
+            gateway.api.max-body-size=0B | gateway.api.max-body-size must be positive, was 0B
+            gateway.api.admin-keys=client-key | gateway.api.admin-keys must not repeat a key of gateway.api.api-keys
+            gateway.access-log.sample-rate=1.5 | gateway.access-log.sample-rate must be between 0.0 and 1.0, was 1.5
+            gateway.access-log.slow-threshold=-1s | gateway.access-log.slow-threshold must not be negative, was PT-1S
+            gateway.model-cache.read-batch-size=0 | gateway.model-cache.read-batch-size must be at least 1, was 0
+            gateway.model-cache.warm-up.users=-1 | gateway.model-cache.warm-up.users must be at least 0, was -1
+            gateway.scoring.queue-capacity=0 | gateway.scoring.queue-capacity must be at least 1, was 0
+            gateway.scoring.retry-after-seconds=0 | gateway.scoring.retry-after-seconds must be at least 1, was 0
+            gateway.scoring.threads=-1 | gateway.scoring.threads must be at least 0, was -1
+            gateway.scoring.batching.max-batch-size=0 | gateway.scoring.batching.max-batch-size must be at least 1, was 0
+            gateway.inference-log.capacity=0 | gateway.inference-log.capacity must be at least 1, was 0
+            gateway.inference-log.retry-max-backoff=50ms | gateway.inference-log.retry-max-backoff must not be below
             """)
     void anInvalidValueFailsStartUpNamingItsKey(String setting, String message) {
         runner.withPropertyValues(API_KEYS, setting).run(context -> {
@@ -253,5 +253,10 @@ class ConfigurationPropertiesTest {
                 .hasMessage("gateway.rentals.max-batch-size must be at least 1, was -5");
         assertThatThrownBy(() -> new DatabaseProperties("r2dbc:postgresql://h/db", "u", "", null))
                 .hasMessage("spring.r2dbc.pool is required");
+        InferenceLogProperties d = InferenceLogProperties.defaults();
+        assertThatThrownBy(() -> new InferenceLogProperties(d.capacity(), d.batchSize(), d.flushInterval(),
+                Duration.ofMillis(100), Duration.ofMillis(50), d.writeTimeout(), d.shutdownTimeout()))
+                .hasMessage("gateway.inference-log.retry-max-backoff must not be below "
+                        + "gateway.inference-log.retry-min-backoff (PT0.1S), was PT0.05S");
     }
 }

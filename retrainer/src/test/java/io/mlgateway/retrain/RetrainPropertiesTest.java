@@ -73,18 +73,18 @@ class RetrainPropertiesTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            retrainer.threshold=-5                 | retrainer.threshold must be at least 1, was -5
-            retrainer.concurrency=0                | retrainer.concurrency must be at least 1, was 0
-            retrainer.sweep-interval=0s            | retrainer.sweep-interval must be positive, was PT0S
-            retrainer.tree-depth=0                 | retrainer.tree-depth: max depth must be in 1..16, was 0
-            retrainer.learning-rate=1.5            | retrainer.learning-rate: eta must be in (0, 1], was 1.5
-            retrainer.holdout-fraction=1           | retrainer.holdout-fraction must be above 0.0 and below 1.0, was 1.0
-            retrainer.max-mae-ratio=0              | retrainer.max-mae-ratio must be positive, was 0.0
-            retrainer.max-trees=150                | retrainer.max-trees must be at least 200
-            retrainer.rounds-per-update=400        | retrainer.max-trees must exceed retrainer.rounds-per-update (400), was 400
-            retrainer.failure-cool-down=-1m        | retrainer.failure-cool-down must not be negative, was PT-1M
-            retrainer.drift.threshold=0            | retrainer.drift.threshold must be positive, was 0.0
-            retrainer.drift.min-requests=600       | retrainer.drift.min-requests must be between 1 and 500, was 600
+            retrainer.threshold=-5 | retrainer.threshold must be at least 1, was -5
+            retrainer.concurrency=0 | retrainer.concurrency must be at least 1, was 0
+            retrainer.sweep-interval=0s | retrainer.sweep-interval must be positive, was PT0S
+            retrainer.tree-depth=0 | retrainer.tree-depth: max depth must be in 1..16, was 0
+            retrainer.learning-rate=1.5 | retrainer.learning-rate: eta must be in (0, 1], was 1.5
+            retrainer.holdout-fraction=1 | retrainer.holdout-fraction must be above 0.0 and below 1.0, was 1.0
+            retrainer.max-mae-ratio=0 | retrainer.max-mae-ratio must be positive, was 0.0
+            retrainer.max-trees=150 | retrainer.max-trees must be at least 200
+            retrainer.rounds-per-update=400 | retrainer.max-trees must exceed retrainer.rounds-per-update (400), was 400
+            retrainer.failure-cool-down=-1m | retrainer.failure-cool-down must not be negative, was PT-1M
+            retrainer.drift.threshold=0 | retrainer.drift.threshold must be positive, was 0.0
+            retrainer.drift.min-requests=600 | retrainer.drift.min-requests must be between 1 and 500, was 600
             """)
     void anInvalidValueFailsStartUpNamingItsKey(String setting, String message) {
         runner.withPropertyValues(setting).run(context -> {

@@ -16,7 +16,8 @@ import org.springframework.transaction.reactive.TransactionalOperator;
  * the lazy Redis connection. Import it ({@code @Import(StorageBeans.class)}); app-specific beans stay in the app.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({DatabaseProperties.class, RedisConnectionProperties.class, KafkaConnectionProperties.class})
+@EnableConfigurationProperties({DatabaseProperties.class, RedisConnectionProperties.class,
+        KafkaConnectionProperties.class})
 public class StorageBeans {
 
     @Bean(destroyMethod = "dispose")

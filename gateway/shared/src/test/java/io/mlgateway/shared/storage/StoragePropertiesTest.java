@@ -45,7 +45,8 @@ class StoragePropertiesTest {
             assertThat(context.getBean(KafkaConnectionProperties.class))
                     .isEqualTo(new KafkaConnectionProperties("127.0.0.1:9092"));
         });
-        assertThat(DatabaseProperties.Pool.defaults()).isEqualTo(new DatabaseProperties.Pool(16, 0, Duration.ofSeconds(2)));
+        assertThat(DatabaseProperties.Pool.defaults())
+                .isEqualTo(new DatabaseProperties.Pool(16, 0, Duration.ofSeconds(2)));
     }
 
     @ParameterizedTest
@@ -55,7 +56,7 @@ class StoragePropertiesTest {
             spring.r2dbc.pool.initial-size=20          | spring.r2dbc.pool.initial-size must be between 0 and 16, was 20
             spring.r2dbc.pool.max-acquire-time=0s      | spring.r2dbc.pool.max-acquire-time must be positive, was PT0S
             spring.r2dbc.url=' '                       | spring.r2dbc.url must not be blank
-            spring.data.redis.timeout=-1ms             | spring.data.redis.timeout must be positive, was PT-0.001S
+            spring.data.redis.timeout=-1ms | spring.data.redis.timeout must be positive, was PT-0.001S
             spring.kafka.bootstrap-servers=' '         | spring.kafka.bootstrap-servers must not be blank
             """)
     void anInvalidValueFailsStartUpNamingItsKey(String setting, String message) {
