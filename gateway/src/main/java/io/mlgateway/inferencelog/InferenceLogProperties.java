@@ -1,10 +1,17 @@
 package io.mlgateway.inferencelog;
 
+import static io.mlgateway.shared.config.PropertyChecks.atLeast;
+import static io.mlgateway.shared.config.PropertyChecks.check;
+import static io.mlgateway.shared.config.PropertyChecks.positive;
+
+import io.mlgateway.shared.config.PropertyDefaults;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * Sizing and timing of the inference log's buffer and writer. See docs/INFERENCE_LOG.md for how they trade off.
+ * Sizing and timing of the inference log's buffer and writer: every rentals prediction goes to
+ * rental_predictions. See docs/INFERENCE_LOG.md for how they trade off.
  *
  * @param capacity        predictions held at most, waiting or being written; past it predictions are refused
  *                        (503) rather than answered unlogged. 200,000 absorbs a 200 s database outage at
@@ -14,47 +21,39 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                        prediction waits at most this long (plus a write in flight) while the database is up, a
  *                        quiet log writes at once, a busy one commits once per interval
  * @param retryMinBackoff wait before retrying the first failed write; doubles per further failure
- * @param retryMaxBackoff cap of that wait: once the database is back, writing resumes within this time
+ * @param retryMaxBackoff cap of that wait, not below retry-min-backoff: once the database is back, writing resumes
+ *                        within this time
  * @param writeTimeout    longest one INSERT may take before it counts as failed and is retried (a database that
  *                        stops answering without closing the connection would otherwise stall the log)
- * @param shutdownTimeout longest a graceful shutdown waits for the buffer to be written
+ * @param shutdownTimeout longest a graceful shutdown waits for the buffer to be written; keep it under
+ *                        spring.lifecycle.timeout-per-shutdown-phase (30s)
  */
-@ConfigurationProperties("gateway.inference-log")
-public record InferenceLogProperties(int capacity, int batchSize, Duration flushInterval, Duration retryMinBackoff,
-        Duration retryMaxBackoff, Duration writeTimeout, Duration shutdownTimeout) {
+@ConfigurationProperties(InferenceLogProperties.PREFIX)
+public record InferenceLogProperties(
+        @DefaultValue("200000") int capacity,
+        @DefaultValue("1000") int batchSize,
+        @DefaultValue("50ms") Duration flushInterval,
+        @DefaultValue("100ms") Duration retryMinBackoff,
+        @DefaultValue("5s") Duration retryMaxBackoff,
+        @DefaultValue("10s") Duration writeTimeout,
+        @DefaultValue("10s") Duration shutdownTimeout) {
+
+    public static final String PREFIX = "gateway.inference-log";
 
     public InferenceLogProperties {
-        if (capacity < 0 || batchSize < 0) {
-            throw new IllegalArgumentException("gateway.inference-log capacity and batch-size must not be negative");
-        }
-        if (capacity == 0) {
-            capacity = 200_000;
-        }
-        if (batchSize == 0) {
-            batchSize = 1000;
-        }
-        flushInterval = positiveOr(flushInterval, Duration.ofMillis(50), "flush-interval");
-        retryMinBackoff = positiveOr(retryMinBackoff, Duration.ofMillis(100), "retry-min-backoff");
-        retryMaxBackoff = positiveOr(retryMaxBackoff, Duration.ofSeconds(5), "retry-max-backoff");
-        writeTimeout = positiveOr(writeTimeout, Duration.ofSeconds(10), "write-timeout");
-        shutdownTimeout = positiveOr(shutdownTimeout, Duration.ofSeconds(10), "shutdown-timeout");
-        if (retryMaxBackoff.compareTo(retryMinBackoff) < 0) {
-            throw new IllegalArgumentException("gateway.inference-log.retry-max-backoff must not be below retry-min-backoff");
-        }
+        atLeast(PREFIX + ".capacity", capacity, 1);
+        atLeast(PREFIX + ".batch-size", batchSize, 1);
+        positive(PREFIX + ".flush-interval", flushInterval);
+        positive(PREFIX + ".retry-min-backoff", retryMinBackoff);
+        positive(PREFIX + ".retry-max-backoff", retryMaxBackoff);
+        check(retryMaxBackoff.compareTo(retryMinBackoff) >= 0, PREFIX + ".retry-max-backoff",
+                "must not be below " + PREFIX + ".retry-min-backoff (" + retryMinBackoff + "), was " + retryMaxBackoff);
+        positive(PREFIX + ".write-timeout", writeTimeout);
+        positive(PREFIX + ".shutdown-timeout", shutdownTimeout);
     }
 
     /** Every value at its default. */
     public static InferenceLogProperties defaults() {
-        return new InferenceLogProperties(0, 0, null, null, null, null, null);
-    }
-
-    private static Duration positiveOr(Duration value, Duration fallback, String key) {
-        if (value == null) {
-            return fallback;
-        }
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException("gateway.inference-log." + key + " must be positive");
-        }
-        return value;
+        return PropertyDefaults.of(InferenceLogProperties.class);
     }
 }

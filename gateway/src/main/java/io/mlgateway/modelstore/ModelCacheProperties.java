@@ -1,5 +1,10 @@
 package io.mlgateway.modelstore;
 
+import static io.mlgateway.shared.config.PropertyChecks.atLeast;
+import static io.mlgateway.shared.config.PropertyChecks.notNegative;
+import static io.mlgateway.shared.config.PropertyChecks.positive;
+import static io.mlgateway.shared.config.PropertyChecks.required;
+
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -10,18 +15,19 @@ import org.springframework.util.unit.DataSize;
  *
  * @param maxBytes             heap the users' models may occupy, counted by their real footprint: a user's own trees
  *                             (a base model shared by many users is counted once, apart, in
- *                             {@code gateway.modelstore.memory.bytes{part="bases"}}). Past it, the least useful
- *                             users are dropped and read again from Redis when they return
+ *                             the metric gateway.modelstore.memory.bytes{part="bases"}). Past it, the least useful
+ *                             users are dropped and read again from Redis when they return. Size -Xmx above it
  * @param idleExpiry           a user not served for this long leaves memory
  * @param maxConcurrentReads   registry queries for users' models in flight at once; users missed meanwhile wait and
  *                             are read together in the next query (never refused: a cold burst reads in batches)
  * @param readBatchSize        users per registry query at most
- * @param redisTtl             how long a model stays in Redis after it was last loaded from PostgreSQL
+ * @param redisTtl             how long a model (model:{user_id}) stays in Redis after it was last loaded
+ *                             from PostgreSQL
  * @param versionCheckInterval how often cached versions are compared with the registry: the bound on staleness
  *                             when a model-retrained message is lost or Kafka is unreachable
  * @param warmUp               loading recently active users' models before the instance reports ready
  */
-@ConfigurationProperties("gateway.model-cache")
+@ConfigurationProperties(ModelCacheProperties.PREFIX)
 public record ModelCacheProperties(
         @DefaultValue("256MB") DataSize maxBytes,
         @DefaultValue("6h") Duration idleExpiry,
@@ -31,14 +37,16 @@ public record ModelCacheProperties(
         @DefaultValue("30s") Duration versionCheckInterval,
         @DefaultValue WarmUp warmUp) {
 
+    public static final String PREFIX = "gateway.model-cache";
+
     public ModelCacheProperties {
-        require(maxBytes != null && maxBytes.toBytes() > 0, "max-bytes", "must be positive");
-        require(positive(idleExpiry), "idle-expiry", "must be positive");
-        require(maxConcurrentReads > 0, "max-concurrent-reads", "must be at least 1");
-        require(readBatchSize > 0, "read-batch-size", "must be at least 1");
-        require(positive(redisTtl), "redis-ttl", "must be positive");
-        require(positive(versionCheckInterval), "version-check-interval", "must be positive");
-        require(warmUp != null, "warm-up", "is required");
+        positive(PREFIX + ".max-bytes", maxBytes);
+        positive(PREFIX + ".idle-expiry", idleExpiry);
+        atLeast(PREFIX + ".max-concurrent-reads", maxConcurrentReads, 1);
+        atLeast(PREFIX + ".read-batch-size", readBatchSize, 1);
+        positive(PREFIX + ".redis-ttl", redisTtl);
+        positive(PREFIX + ".version-check-interval", versionCheckInterval);
+        required(PREFIX + ".warm-up", warmUp);
     }
 
     /**
@@ -58,20 +66,10 @@ public record ModelCacheProperties(
             @DefaultValue("10s") Duration publishInterval) {
 
         public WarmUp {
-            require(users >= 0, "warm-up.users", "must not be negative");
-            require(positive(window), "warm-up.window", "must be positive");
-            require(timeout != null && !timeout.isNegative(), "warm-up.timeout", "must not be negative");
-            require(positive(publishInterval), "warm-up.publish-interval", "must be positive");
-        }
-    }
-
-    private static boolean positive(Duration d) {
-        return d != null && !d.isNegative() && !d.isZero();
-    }
-
-    private static void require(boolean valid, String key, String rule) {
-        if (!valid) {
-            throw new IllegalArgumentException("gateway.model-cache." + key + " " + rule);
+            atLeast(PREFIX + ".warm-up.users", users, 0);
+            positive(PREFIX + ".warm-up.window", window);
+            notNegative(PREFIX + ".warm-up.timeout", timeout);
+            positive(PREFIX + ".warm-up.publish-interval", publishInterval);
         }
     }
 }

@@ -52,7 +52,7 @@ public class ModelLoader implements DisposableBean {
             Math.max(2, Runtime.getRuntime().availableProcessors()), 100_000, "model-load", 60, true);
 
     public ModelLoader(ModelRegistry registry, RedisModelCache redis, ModelStoreMetrics metrics,
-            ModelCacheProperties properties, io.mlgateway.shared.storage.RedisProperties redisProperties) {
+            ModelCacheProperties properties, io.mlgateway.shared.storage.RedisConnectionProperties redisProperties) {
         this.registry = registry;
         this.redis = redis;
         this.metrics = metrics;

@@ -1,7 +1,7 @@
 package io.mlgateway.modelstore;
 
 import io.mlgateway.shared.notify.ModelRetrainedMessage;
-import io.mlgateway.shared.storage.KafkaProperties;
+import io.mlgateway.shared.storage.KafkaConnectionProperties;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -31,11 +31,11 @@ public class ModelSwapListener extends SubscriptionLifecycle {
     private static final Logger log = LoggerFactory.getLogger(ModelSwapListener.class);
 
     private final ModelSwapper swapper;
-    private final KafkaProperties kafka;
+    private final KafkaConnectionProperties kafka;
     private final String groupId = "gateway-" + UUID.randomUUID();
     private volatile boolean assigned;
 
-    public ModelSwapListener(ModelSwapper swapper, KafkaProperties kafka) {
+    public ModelSwapListener(ModelSwapper swapper, KafkaConnectionProperties kafka) {
         this.swapper = swapper;
         this.kafka = kafka;
     }

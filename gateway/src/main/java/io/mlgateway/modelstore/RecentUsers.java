@@ -38,7 +38,7 @@ public class RecentUsers extends SubscriptionLifecycle {
     private final Duration timeout;
 
     public RecentUsers(MemoryTier memory, LazyRedisConnection connection, ModelCacheProperties properties,
-            io.mlgateway.shared.storage.RedisProperties redisProperties) {
+            io.mlgateway.shared.storage.RedisConnectionProperties redisProperties) {
         this.memory = memory;
         this.redis = Mono.defer(connection::commands);
         this.settings = properties.warmUp();

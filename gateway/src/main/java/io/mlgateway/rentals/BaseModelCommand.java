@@ -1,15 +1,12 @@
 package io.mlgateway.rentals;
 
 import io.mlgateway.shared.modelstore.ModelRegistry;
-import io.mlgateway.modelstore.ModelCacheProperties;
 import io.mlgateway.shared.storage.DatabaseProperties;
-import io.mlgateway.shared.storage.RedisProperties;
 import io.mlgateway.shared.storage.StorageBeans;
 import java.time.Duration;
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
@@ -40,7 +37,6 @@ public final class BaseModelCommand {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @EnableConfigurationProperties({DatabaseProperties.class, RedisProperties.class, ModelCacheProperties.class})
     @Import(StorageBeans.class)
     static class CommandConfiguration {
     }

@@ -1,29 +1,32 @@
 package io.mlgateway.rentals;
 
+import static io.mlgateway.shared.config.PropertyChecks.atLeast;
+import static io.mlgateway.shared.config.PropertyChecks.positive;
+
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * @param maxBatchSize       largest {@code instances} list per batch prediction
- * @param maxActuals         largest {@code actuals} list per call
+ * @param maxBatchSize       largest "instances" list per batch prediction
+ * @param maxActuals         largest "actuals" list per call
  * @param pendingLogTimeout  how long an actual waits for its prediction to leave the inference-log buffer
- * @param startupRetry       pause between attempts to migrate the schema and bootstrap the base model
+ * @param startupRetry       pause between attempts to migrate the schema and bootstrap the base model, repeated
+ *                           until PostgreSQL answers
  */
-@ConfigurationProperties("gateway.rentals")
-public record RentalsProperties(int maxBatchSize, int maxActuals, Duration pendingLogTimeout, Duration startupRetry) {
+@ConfigurationProperties(RentalsProperties.PREFIX)
+public record RentalsProperties(
+        @DefaultValue("256") int maxBatchSize,
+        @DefaultValue("1000") int maxActuals,
+        @DefaultValue("5s") Duration pendingLogTimeout,
+        @DefaultValue("5s") Duration startupRetry) {
+
+    public static final String PREFIX = "gateway.rentals";
 
     public RentalsProperties {
-        if (maxBatchSize <= 0) {
-            maxBatchSize = 256;
-        }
-        if (maxActuals <= 0) {
-            maxActuals = 1000;
-        }
-        if (pendingLogTimeout == null) {
-            pendingLogTimeout = Duration.ofSeconds(5);
-        }
-        if (startupRetry == null) {
-            startupRetry = Duration.ofSeconds(5);
-        }
+        atLeast(PREFIX + ".max-batch-size", maxBatchSize, 1);
+        atLeast(PREFIX + ".max-actuals", maxActuals, 1);
+        positive(PREFIX + ".pending-log-timeout", pendingLogTimeout);
+        positive(PREFIX + ".startup-retry", startupRetry);
     }
 }

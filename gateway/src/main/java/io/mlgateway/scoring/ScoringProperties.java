@@ -1,5 +1,10 @@
 package io.mlgateway.scoring;
 
+import static io.mlgateway.shared.config.PropertyChecks.atLeast;
+import static io.mlgateway.shared.config.PropertyChecks.notNegative;
+import static io.mlgateway.shared.config.PropertyChecks.required;
+
+import io.mlgateway.shared.config.PropertyDefaults;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.ConstructorBinding;
@@ -10,33 +15,33 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param threads           scoring threads; 0 means one per available core (scoring is CPU-bound, more
  *                          threads than cores only adds context switches)
- * @param queueCapacity     rows waiting to be scored, across all models; beyond it requests are shed with 503.
- *                          At least 1: every row waits in the queue, however briefly, before its batch takes it
- * @param retryAfterSeconds value of the Retry-After header on 503
- * @param batching          how concurrent single-row requests are gathered into one scoring call
+ * @param queueCapacity     rows waiting to be scored, across all models; beyond it requests are shed with 503 and
+ *                          Retry-After. At least 1: every row waits in the queue, however briefly, before its batch
+ *                          takes it
+ * @param retryAfterSeconds value of the Retry-After header on 503, at least 1
+ * @param batching          how concurrent single-row requests are gathered into one native scoring call
+ *                          (docs/BENCHMARKS.md)
  */
-@ConfigurationProperties("gateway.scoring")
-public record ScoringProperties(int threads, int queueCapacity, long retryAfterSeconds, @DefaultValue Batching batching) {
+@ConfigurationProperties(ScoringProperties.PREFIX)
+public record ScoringProperties(
+        @DefaultValue("0") int threads,
+        @DefaultValue("4096") int queueCapacity,
+        @DefaultValue("1") long retryAfterSeconds,
+        @DefaultValue Batching batching) {
+
+    public static final String PREFIX = "gateway.scoring";
 
     @ConstructorBinding
     public ScoringProperties {
-        if (threads < 0 || retryAfterSeconds < 0) {
-            throw new IllegalArgumentException("gateway.scoring values must not be negative");
-        }
-        if (queueCapacity < 1) {
-            throw new IllegalArgumentException("gateway.scoring.queue-capacity must be at least 1 (got " + queueCapacity
-                    + "): rows are queued before their batch takes them, so 0 would refuse every request");
-        }
-        if (retryAfterSeconds == 0) {
-            retryAfterSeconds = 1;
-        }
-        if (batching == null) {
-            batching = new Batching(64, Duration.ofNanos(250_000));
-        }
+        atLeast(PREFIX + ".threads", threads, 0);
+        atLeast(PREFIX + ".queue-capacity", queueCapacity, 1);
+        atLeast(PREFIX + ".retry-after-seconds", retryAfterSeconds, 1);
+        required(PREFIX + ".batching", batching);
     }
 
+    /** With batching at its defaults. */
     public ScoringProperties(int threads, int queueCapacity, long retryAfterSeconds) {
-        this(threads, queueCapacity, retryAfterSeconds, null);
+        this(threads, queueCapacity, retryAfterSeconds, Batching.defaults());
     }
 
     public int effectiveThreads() {
@@ -51,12 +56,13 @@ public record ScoringProperties(int threads, int queueCapacity, long retryAfterS
     public record Batching(@DefaultValue("64") int maxBatchSize, @DefaultValue("250us") Duration maxWait) {
 
         public Batching {
-            if (maxBatchSize < 1) {
-                throw new IllegalArgumentException("gateway.scoring.batching.max-batch-size must be at least 1");
-            }
-            if (maxWait == null || maxWait.isNegative()) {
-                throw new IllegalArgumentException("gateway.scoring.batching.max-wait must not be negative");
-            }
+            atLeast(PREFIX + ".batching.max-batch-size", maxBatchSize, 1);
+            notNegative(PREFIX + ".batching.max-wait", maxWait);
+        }
+
+        /** Every value at its default. */
+        public static Batching defaults() {
+            return PropertyDefaults.of(Batching.class);
         }
     }
 }

@@ -46,7 +46,7 @@ class ArchitectureTest {
                     "io.mlgateway.shared.notify..", "io.mlgateway.shared.schema..", "io.mlgateway.shared.trees..",
                     "io.mlgateway.shared.training..")
             .layer(PLATFORM).definedBy("io.mlgateway.shared.storage..", "io.mlgateway.shared.lifecycle..",
-                    "io.mlgateway.shared.logging..")
+                    "io.mlgateway.shared.logging..", "io.mlgateway.shared.config..")
             .layer(ERRORS).definedBy("io.mlgateway.errors..")
             .whereLayer(HTTP).mayNotBeAccessedByAnyLayer()
             .whereLayer(CAPABILITIES).mayOnlyBeAccessedByLayers(HTTP)

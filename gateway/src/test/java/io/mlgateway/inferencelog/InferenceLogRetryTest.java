@@ -29,9 +29,11 @@ class InferenceLogRetryTest {
     /** Virtual milliseconds since the scenario began, at each write attempt, and that attempt's batch size. */
     private final List<long[]> attempts = new CopyOnWriteArrayList<>();
 
+    /** A null write timeout: the default. */
     private static InferenceLogProperties properties(int batchSize, Duration writeTimeout) {
-        return new InferenceLogProperties(0, batchSize, Duration.ofMillis(50), Duration.ofMillis(100),
-                Duration.ofSeconds(5), writeTimeout, null);
+        InferenceLogProperties d = InferenceLogProperties.defaults();
+        return new InferenceLogProperties(d.capacity(), batchSize, Duration.ofMillis(50), Duration.ofMillis(100),
+                Duration.ofSeconds(5), writeTimeout != null ? writeTimeout : d.writeTimeout(), d.shutdownTimeout());
     }
 
     /** A writer whose first {@code failures} attempts end as {@code failure} does, the rest succeed. */

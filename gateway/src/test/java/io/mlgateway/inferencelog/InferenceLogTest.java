@@ -36,9 +36,12 @@ class InferenceLogTest {
         return log;
     }
 
+    /** Retries capped at 500 ms; capacity 0 or a null timeout: that value at its default. */
     private static InferenceLogProperties properties(int capacity, Duration writeTimeout, Duration shutdownTimeout) {
-        return new InferenceLogProperties(capacity, 1000, null, null, Duration.ofMillis(500), writeTimeout,
-                shutdownTimeout);
+        InferenceLogProperties d = InferenceLogProperties.defaults();
+        return new InferenceLogProperties(capacity > 0 ? capacity : d.capacity(), d.batchSize(), d.flushInterval(),
+                d.retryMinBackoff(), Duration.ofMillis(500), writeTimeout != null ? writeTimeout : d.writeTimeout(),
+                shutdownTimeout != null ? shutdownTimeout : d.shutdownTimeout());
     }
 
     @AfterEach

@@ -2,7 +2,7 @@ package io.mlgateway.retrain;
 
 import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.shared.modelstore.RedisModelCache;
-import io.mlgateway.shared.storage.KafkaProperties;
+import io.mlgateway.shared.storage.KafkaConnectionProperties;
 import io.mlgateway.shared.storage.LazyRedisConnection;
 import io.mlgateway.shared.storage.StorageBeans;
 import java.time.Duration;
@@ -41,7 +41,7 @@ public class RetrainerConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    KafkaSender<String, byte[]> kafkaSender(KafkaProperties kafka) {
+    KafkaSender<String, byte[]> kafkaSender(KafkaConnectionProperties kafka) {
         return KafkaSender.create(SenderOptions.<String, byte[]>create(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",

@@ -15,9 +15,9 @@ import io.mlgateway.shared.modelstore.RedisModelCache;
 import io.mlgateway.shared.notify.ModelRetrainedMessage;
 import io.mlgateway.shared.notify.OutboxEntry;
 import io.mlgateway.shared.storage.Connections;
-import io.mlgateway.shared.storage.KafkaProperties;
+import io.mlgateway.shared.storage.KafkaConnectionProperties;
 import io.mlgateway.shared.storage.LazyRedisConnection;
-import io.mlgateway.shared.storage.RedisProperties;
+import io.mlgateway.shared.storage.RedisConnectionProperties;
 import io.mlgateway.shared.testing.LocalServices;
 import io.mlgateway.shared.testing.TcpProxy;
 import io.mlgateway.retrain.RetrainFixtures.Instance;
@@ -79,7 +79,7 @@ class OutboxRelayTest {
         final RedisModelCache cache;
 
         Redis(String url) {
-            RedisProperties properties = new RedisProperties(url, Duration.ofSeconds(2));
+            RedisConnectionProperties properties = new RedisConnectionProperties(url, Duration.ofSeconds(2));
             client = Connections.redisClient(properties);
             connection = new LazyRedisConnection(client, url, properties.timeout());
             cache = new RedisModelCache(Mono.defer(connection::commands), Duration.ofHours(1));
@@ -94,7 +94,7 @@ class OutboxRelayTest {
 
     /** The retrainer's production Kafka sender (acks=all, idempotent, 5 s max block), for the given brokers. */
     private static KafkaSender<String, byte[]> kafka(String bootstrap) {
-        return new RetrainerConfiguration().kafkaSender(new KafkaProperties(bootstrap));
+        return new RetrainerConfiguration().kafkaSender(new KafkaConnectionProperties(bootstrap));
     }
 
     private static void cacheStaleModel(String user) {

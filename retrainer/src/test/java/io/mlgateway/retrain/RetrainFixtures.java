@@ -210,8 +210,8 @@ final class RetrainFixtures {
 
         /** Over another URL to the same database (e.g. through a {@code TcpProxy}). */
         Instance(String r2dbcUrl, LocalServices.TestDatabase database, String name) {
-            this.pool = Connections.connectionPool(
-                    new DatabaseProperties(r2dbcUrl, database.user(), database.password(), null), name);
+            this.pool = Connections.connectionPool(new DatabaseProperties(r2dbcUrl, database.user(),
+                    database.password(), DatabaseProperties.Pool.defaults()), name);
             this.db = DatabaseClient.create(pool);
             this.tx = TransactionalOperator.create(new R2dbcTransactionManager(pool));
             this.registry = registry(db, tx);

@@ -62,6 +62,6 @@ final class ReplayPolicies {
     private static RetrainProperties props(UpdatePolicy policy, int ownTrees, int depth, double eta, int window,
             int rounds, double gate) {
         return new RetrainProperties(50, 5000, 1, Duration.ofSeconds(30), policy, ownTrees, depth, eta, window, rounds,
-                400, 0.2, gate, 0.1, Duration.ofMinutes(5), Duration.ofSeconds(2), null);
+                400, 0.2, gate, 0.1, Duration.ofMinutes(5), Duration.ofSeconds(2), RetrainProperties.Drift.defaults());
     }
 }

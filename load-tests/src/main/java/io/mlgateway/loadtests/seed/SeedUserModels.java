@@ -50,7 +50,8 @@ public final class SeedUserModels {
         int threads = args.length > 6 ? Integer.parseInt(args[6]) : 2;
         int hours = args.length > 7 ? Integer.parseInt(args[7]) : 4000;
         int distinct = args.length > 8 ? Integer.parseInt(args[8]) : 200;
-        ConnectionPool pool = Connections.connectionPool(new DatabaseProperties(url, args[1], args[2], null), "seed");
+        ConnectionPool pool = Connections.connectionPool(
+                new DatabaseProperties(url, args[1], args[2], DatabaseProperties.Pool.defaults()), "seed");
         ModelRegistry registry = new ModelRegistry(DatabaseClient.create(pool),
                 TransactionalOperator.create(new R2dbcTransactionManager(pool)));
         Scheduler fitting = Schedulers.newParallel("fit", threads);

@@ -38,7 +38,7 @@ public final class Connections {
                 .build());
     }
 
-    public static RedisClient redisClient(RedisProperties properties) {
+    public static RedisClient redisClient(RedisConnectionProperties properties) {
         RedisClient client = RedisClient.create(properties.url());
         client.setOptions(ClientOptions.builder()
                 // While Redis is down, fail commands at once instead of queueing them until it returns.

@@ -16,7 +16,8 @@ import org.springframework.transaction.reactive.TransactionalOperator;
  * the lazy Redis connection. Import it ({@code @Import(StorageBeans.class)}); app-specific beans stay in the app.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({DatabaseProperties.class, RedisProperties.class, KafkaProperties.class})
+@EnableConfigurationProperties({DatabaseProperties.class, RedisConnectionProperties.class,
+        KafkaConnectionProperties.class})
 public class StorageBeans {
 
     @Bean(destroyMethod = "dispose")
@@ -40,12 +41,12 @@ public class StorageBeans {
     }
 
     @Bean(destroyMethod = "shutdown")
-    RedisClient redisClient(RedisProperties properties) {
+    RedisClient redisClient(RedisConnectionProperties properties) {
         return Connections.redisClient(properties);
     }
 
     @Bean
-    LazyRedisConnection redisConnection(RedisClient client, RedisProperties properties) {
+    LazyRedisConnection redisConnection(RedisClient client, RedisConnectionProperties properties) {
         return new LazyRedisConnection(client, properties.url(), properties.timeout());
     }
 }
