@@ -5,7 +5,9 @@
 #
 #   load-tests/bench/compare-settings.sh "" "GATEWAY_SCORING_BATCHING_MAX_BATCH_SIZE=1"
 #
-# Each argument is a variant: environment assignments for the gateway ("" = the defaults). Endpoints: regno, rentals
+# Each argument is a variant: environment assignments for the gateway ("" = the defaults); GATEWAY_JAR=path in a
+# variant runs that build's jar instead (two builds compared under the same load:
+#   compare-settings.sh "GATEWAY_JAR=/tmp/before.jar" ""). Endpoints: regno, rentals
 # (one user) and rentals over MANY_USERS users with models of their own, uniformly random.
 # Environment (defaults): ROUNDS=3 DURATION=10s CONNS=64 MANY_USERS=10000 WARMUP=20s GATEWAY_HEAP=512m SKIP_BUILD=0
 set -euo pipefail
@@ -49,7 +51,11 @@ RESULTS="$OUT/results.tsv"
 printf 'round\tvariant\tendpoint\tgateway_rps\tbaseline_rps\tgateway_p99_ms\n' >"$RESULTS"
 for round in $(seq 1 "$ROUNDS"); do
   for variant in "$@"; do
-    GATEWAY_ENV="$variant" start_gateway "$OUT/gateway.log" "$GATEWAY_HEAP"
+    jar= settings=
+    for kv in $variant; do
+      if [[ $kv == GATEWAY_JAR=* ]]; then jar=${kv#GATEWAY_JAR=}; else settings+="$kv "; fi
+    done
+    GATEWAY_JAR=$jar GATEWAY_ENV="$settings" start_gateway "$OUT/gateway.log" "$GATEWAY_HEAP"
     for spec in "${ENDPOINTS[@]}"; do
       run_wrk "$GW_PORT" "$spec" "${WARMUP:-20s}" >/dev/null
     done

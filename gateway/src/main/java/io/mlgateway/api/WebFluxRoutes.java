@@ -9,6 +9,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.RequestPredicate;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -33,7 +34,7 @@ class WebFluxRoutes {
     RouterFunction<ServerResponse> apiRouter(ApiRoutes routes, RequestBodies bodies) {
         RouterFunctions.Builder router = RouterFunctions.route();
         for (Route route : routes.all()) {
-            router.route(RequestPredicates.method(route.method()).and(RequestPredicates.path(route.path())),
+            router.route(method(route.method()).and(RequestPredicates.path(route.path())),
                     request -> serve(route, request, bodies));
         }
         for (Map.Entry<String, Set<HttpMethod>> path : routes.methodsByPath().entrySet()) {
@@ -41,6 +42,12 @@ class WebFluxRoutes {
                     request -> Mono.error(new MethodNotAllowedException(request.method(), path.getValue())));
         }
         return router.build();
+    }
+
+    /** The route's method; a GET route answers HEAD too (headers only), as annotated mappings do. */
+    private static RequestPredicate method(HttpMethod method) {
+        RequestPredicate predicate = RequestPredicates.method(method);
+        return method == HttpMethod.GET ? predicate.or(RequestPredicates.method(HttpMethod.HEAD)) : predicate;
     }
 
     private static Mono<ServerResponse> serve(Route route, ServerRequest request, RequestBodies bodies) {
