@@ -1,5 +1,5 @@
 -- Rentals: the model registry, the inference log and the ground truth. The gateway owns and applies these
--- migrations (Flyway, io.mlgateway.shared.schema.SchemaMigrations); the retrainer only checks the version.
+-- migrations (Flyway, io.mlgateway.core.schema.SchemaMigrations); the retrainer only checks the version.
 
 -- Every stored model, base or per-user. Versions are global and increasing, so a version alone names a model.
 CREATE TABLE rental_models (
