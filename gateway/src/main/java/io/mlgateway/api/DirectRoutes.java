@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.reactor.netty.NettyRouteProvider;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.server.PathContainer;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
@@ -75,7 +74,7 @@ public class DirectRoutes implements NettyRouteProvider {
 
     private boolean takes(HttpServerRequest request, Route route) {
         return request.method().name().equals(route.method().name())
-                && route.matches(PathContainer.parsePath(path(request)))
+                && route.matchesRaw(path(request))
                 && isJson(request.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE))
                 && acceptsJson(request.requestHeaders().get(HttpHeaderNames.ACCEPT))
                 && keys.accepts(request.requestHeaders().get(ApiKeyFilter.HEADER));
@@ -87,7 +86,7 @@ public class DirectRoutes implements NettyRouteProvider {
         String path = path(req);
         String requestId = AccessLog.requestId(req.requestHeaders().get(AccessLog.HEADER));
         res.header(AccessLog.HEADER, requestId);
-        Request request = new Request(route.variables(PathContainer.parsePath(path)), req.uri(),
+        Request request = new Request(route.variablesRaw(path), req.uri(),
                 bodies.read(req.receive(), contentLength(req)));
         return Mono.defer(() -> route.handler().handle(request))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer for " + route)))

@@ -1,8 +1,11 @@
 package io.mlgateway.api;
 
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.server.PathContainer;
+import org.springframework.web.util.UriUtils;
 import org.springframework.web.util.pattern.PathPattern;
 import org.springframework.web.util.pattern.PathPatternParser;
 
@@ -24,6 +27,9 @@ public final class Route {
     private final HttpMethod method;
     private final String path;
     private final PathPattern pattern;
+    /** The template's segments after the leading '/', and each variable segment's name (null: literal). */
+    private final String[] segments;
+    private final String[] variables;
     private final Access access;
     private final boolean direct;
     private final ApiHandler handler;
@@ -32,6 +38,16 @@ public final class Route {
         this.method = method;
         this.path = path;
         this.pattern = PathPatternParser.defaultInstance.parse(path);
+        this.segments = path.substring(1).split("/", -1);
+        this.variables = new String[segments.length];
+        for (int i = 0; i < segments.length; i++) {
+            String segment = segments[i];
+            if (segment.startsWith("{") && segment.endsWith("}")) {
+                variables[i] = segment.substring(1, segment.length() - 1);
+            } else if (segment.contains("{") || segment.contains("*")) {
+                throw new IllegalArgumentException(path + ": a variable must be a whole segment, and no wildcards");
+            }
+        }
         this.access = access;
         this.direct = direct;
         this.handler = handler;
@@ -90,6 +106,57 @@ public final class Route {
     public Map<String, String> variables(PathContainer requestPath) {
         PathPattern.PathMatchInfo info = pattern.matchAndExtract(requestPath);
         return info == null ? null : info.getUriVariables();
+    }
+
+    /**
+     * Whether a raw request path (no query) is this route's, without allocating: the direct routes ask this of every
+     * request. Literal segments compare exactly, a variable takes one non-empty segment; the same paths as
+     * {@link #matches(PathContainer)} for the templates of this API.
+     */
+    public boolean matchesRaw(String requestPath) {
+        return segmentStart(requestPath, segments.length) >= 0;
+    }
+
+    /** The percent-decoded path variables of a raw path {@link #matchesRaw} accepted. */
+    public Map<String, String> variablesRaw(String requestPath) {
+        Map<String, String> values = new HashMap<>(4);
+        int start = 1;
+        for (int i = 0; i < segments.length; i++) {
+            int end = requestPath.indexOf('/', start);
+            end = end < 0 ? requestPath.length() : end;
+            if (variables[i] != null) {
+                String raw = requestPath.substring(start, end);
+                values.put(variables[i], raw.indexOf('%') < 0 ? raw : UriUtils.decode(raw, StandardCharsets.UTF_8));
+            }
+            start = end + 1;
+        }
+        return values;
+    }
+
+    /** Walks the first {@code count} segments; the index past them if all match and nothing follows, else -1. */
+    private int segmentStart(String requestPath, int count) {
+        if (requestPath.isEmpty() || requestPath.charAt(0) != '/') {
+            return -1;
+        }
+        int start = 1;
+        for (int i = 0; i < count; i++) {
+            int slash = requestPath.indexOf('/', start);
+            boolean last = i == count - 1;
+            if (last != (slash < 0)) {
+                return -1; // too few segments, or more after the last
+            }
+            int end = last ? requestPath.length() : slash;
+            int length = end - start;
+            if (variables[i] == null) {
+                if (length != segments[i].length() || !requestPath.regionMatches(start, segments[i], 0, length)) {
+                    return -1;
+                }
+            } else if (length == 0 || requestPath.indexOf(';', start) >= 0 && requestPath.indexOf(';', start) < end) {
+                return -1; // an empty variable, or matrix parameters: left to WebFlux
+            }
+            start = end + 1;
+        }
+        return start;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.mlgateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mlgateway.api.Route.Access;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpMethod;
@@ -34,6 +35,26 @@ class ApiRoutesTest {
         assertThat(predict.matches(PathContainer.parsePath("/v1/rentals//predict"))).isFalse();
         assertThat(predict.matches(PathContainer.parsePath("/v1/rentals/user-1/predict/batch"))).isFalse();
         assertThat(predict.matches(PathContainer.parsePath("/v1/rentals/predict"))).isFalse();
+    }
+
+    @Test
+    void theDirectRoutesAllocationFreeMatcherAgreesWithSpringsPathPatterns() {
+        List<String> paths = List.of("/reg/", "/reg", "/reg//", "/reg/x", "/v1/regno/predict", "/v1/regno/predict/",
+                "/v1/regno/predict/batch", "/v1/rentals/user-1/predict", "/v1/rentals/us%65r/predict",
+                "/v1/rentals/%E2%82%AC/predict", "/v1/rentals//predict", "/v1/rentals/a/b/predict",
+                "/v1/rentals/user-1/predict/batch", "/v1/rentals/predict", "/v1/rentals/user-1/predict/", "", "v1",
+                "/V1/regno/predict", "/v1/rentals/u/model");
+        for (Route route : routes.all()) {
+            for (String path : paths) {
+                PathContainer container = PathContainer.parsePath(path);
+                assertThat(route.matchesRaw(path)).as("%s on %s", route, path).isEqualTo(route.matches(container));
+                if (route.matchesRaw(path)) {
+                    assertThat(route.variablesRaw(path)).as("%s on %s", route, path)
+                            .isEqualTo(route.variables(container));
+                }
+            }
+        }
+        assertThat(routes.direct().get(3).variablesRaw("/v1/rentals/%E2%82%AC/predict")).containsEntry("userId", "€");
     }
 
     @Test
