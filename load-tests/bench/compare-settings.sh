@@ -29,7 +29,10 @@ trap cleanup EXIT
 
 fresh_services
 build_once
-load_tests_java -Xms256m -Xmx256m io.mlgateway.loadtests.baseline.BaselineServer "$BASE_PORT" >"$OUT/baseline.log" 2>&1 &
+# java itself in the background (not the load_tests_java function, whose subshell's pid the cleanup would kill
+# while the server lived on).
+java -Xms256m -Xmx256m -cp "$ROOT/load-tests/target/classes:$(cat "$ROOT/load-tests/target/classpath.txt")" \
+  io.mlgateway.loadtests.baseline.BaselineServer "$BASE_PORT" >"$OUT/baseline.log" 2>&1 &
 BASELINE_PID=$!
 start_gateway "$OUT/seeding-gateway.log" "$GATEWAY_HEAP"   # migrates and stores the base model
 seed_users "$MANY_USERS" u- >"$OUT/seed.txt"
