@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.server.PathContainer;
 import org.springframework.stereotype.Component;
 
 /**
@@ -54,11 +53,15 @@ public class ApiRoutes {
         return routes.stream().filter(Route::direct).toList();
     }
 
-    /** Each path template with the methods it answers, in table order (for 405's Allow). */
+    /** Each path template with the methods it answers, in table order (for 405's Allow); a GET answers HEAD too. */
     public Map<String, Set<HttpMethod>> methodsByPath() {
         Map<String, Set<HttpMethod>> methods = new LinkedHashMap<>();
         for (Route route : routes) {
-            methods.computeIfAbsent(route.path(), p -> new LinkedHashSet<>()).add(route.method());
+            Set<HttpMethod> allowed = methods.computeIfAbsent(route.path(), p -> new LinkedHashSet<>());
+            allowed.add(route.method());
+            if (route.method() == HttpMethod.GET) {
+                allowed.add(HttpMethod.HEAD);
+            }
         }
         return methods;
     }
@@ -69,9 +72,8 @@ public class ApiRoutes {
      * a key nothing tells which paths exist. Empty: not an API path (no key asked, answered 404).
      */
     public Optional<Access> access(String path) {
-        PathContainer container = PathContainer.parsePath(path);
         for (Route route : routes) {
-            if (route.matches(container)) {
+            if (route.matchesRaw(path)) {
                 return Optional.of(route.access());
             }
         }

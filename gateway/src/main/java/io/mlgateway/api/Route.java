@@ -4,13 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.server.PathContainer;
 import org.springframework.web.util.UriUtils;
-import org.springframework.web.util.pattern.PathPattern;
-import org.springframework.web.util.pattern.PathPatternParser;
 
 /**
- * One endpoint of the API: method, path template (Spring's {@link PathPattern} syntax, {@code {name}} for a
+ * One endpoint of the API: method, path template (Spring's path-pattern syntax, {@code {name}} for a
  * variable segment), which key it takes, whether it is also served on a direct Reactor Netty route, and its handler.
  * Every endpoint takes and answers {@code application/json}.
  */
@@ -26,7 +23,6 @@ public final class Route {
 
     private final HttpMethod method;
     private final String path;
-    private final PathPattern pattern;
     /** The template's segments after the leading '/', and each variable segment's name (null: literal). */
     private final String[] segments;
     private final String[] variables;
@@ -37,7 +33,6 @@ public final class Route {
     private Route(HttpMethod method, String path, Access access, boolean direct, ApiHandler handler) {
         this.method = method;
         this.path = path;
-        this.pattern = PathPatternParser.defaultInstance.parse(path);
         this.segments = path.substring(1).split("/", -1);
         this.variables = new String[segments.length];
         for (int i = 0; i < segments.length; i++) {
@@ -98,20 +93,11 @@ public final class Route {
         return handler;
     }
 
-    public boolean matches(PathContainer requestPath) {
-        return pattern.matches(requestPath);
-    }
-
-    /** The decoded path variables, or null if {@code requestPath} is not this route's. */
-    public Map<String, String> variables(PathContainer requestPath) {
-        PathPattern.PathMatchInfo info = pattern.matchAndExtract(requestPath);
-        return info == null ? null : info.getUriVariables();
-    }
-
     /**
-     * Whether a raw request path (no query) is this route's, without allocating: the direct routes ask this of every
-     * request. Literal segments compare exactly, a variable takes one non-empty segment; the same paths as
-     * {@link #matches(PathContainer)} for the templates of this API.
+     * Whether a raw request path (no query) is this route's, without allocating: the direct routes and the key filter
+     * ask this of every request. Literal segments compare exactly, a variable takes one non-empty segment without
+     * matrix parameters; for the templates of this API the same paths WebFlux's path patterns match
+     * ({@code ApiRoutesTest} checks that).
      */
     public boolean matchesRaw(String requestPath) {
         return segmentStart(requestPath, segments.length) >= 0;
@@ -151,12 +137,17 @@ public final class Route {
                 if (length != segments[i].length() || !requestPath.regionMatches(start, segments[i], 0, length)) {
                     return -1;
                 }
-            } else if (length == 0 || requestPath.indexOf(';', start) >= 0 && requestPath.indexOf(';', start) < end) {
+            } else if (length == 0 || hasMatrixParameters(requestPath, start, end)) {
                 return -1; // an empty variable, or matrix parameters: left to WebFlux
             }
             start = end + 1;
         }
         return start;
+    }
+
+    private static boolean hasMatrixParameters(String requestPath, int start, int end) {
+        int semicolon = requestPath.indexOf(';', start);
+        return semicolon >= 0 && semicolon < end;
     }
 
     @Override

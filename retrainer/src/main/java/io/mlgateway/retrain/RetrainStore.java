@@ -40,6 +40,10 @@ public class RetrainStore {
             boolean driftAbove) {
     }
 
+    /** Actuals joined to the predictions they answer: what {@link #toSample} reads. */
+    private static final String SAMPLES = "SELECT a.id, a.request_id, a.actual_value, p.features, p.prediction,"
+            + " p.model_version FROM actual_rentals a JOIN rental_predictions p ON p.request_id = a.request_id";
+
     private final DatabaseClient db;
     private final TransactionalOperator tx;
     private final ModelRegistry registry;
@@ -116,9 +120,7 @@ public class RetrainStore {
 
     /** The user's new actuals with their logged features, oldest first (the "read" step). */
     public Flux<Sample> readNew(String userId, int limit) {
-        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features, p.prediction, p.model_version FROM actual_rentals a"
-                        + " JOIN rental_predictions p ON p.request_id = a.request_id"
-                        + " WHERE a.user_id = $1 AND a.used_in_version IS NULL ORDER BY a.id LIMIT $2")
+        return db.sql(SAMPLES + " WHERE a.user_id = $1 AND a.used_in_version IS NULL ORDER BY a.id LIMIT $2")
                 .bind(0, userId)
                 .bind(1, limit)
                 .map(RetrainStore::toSample)
@@ -127,9 +129,7 @@ public class RetrainStore {
 
     /** The user's most recent used actuals (for a rebuild from a window of recent data). */
     public Flux<Sample> readRecentUsed(String userId, int limit) {
-        return db.sql("SELECT a.id, a.request_id, a.actual_value, p.features, p.prediction, p.model_version FROM actual_rentals a"
-                        + " JOIN rental_predictions p ON p.request_id = a.request_id"
-                        + " WHERE a.user_id = $1 AND a.used_in_version IS NOT NULL ORDER BY a.id DESC LIMIT $2")
+        return db.sql(SAMPLES + " WHERE a.user_id = $1 AND a.used_in_version IS NOT NULL ORDER BY a.id DESC LIMIT $2")
                 .bind(0, userId)
                 .bind(1, limit)
                 .map(RetrainStore::toSample)
