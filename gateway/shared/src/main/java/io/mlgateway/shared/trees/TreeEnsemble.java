@@ -96,6 +96,37 @@ public final class TreeEnsemble {
         return left.length;
     }
 
+    /*
+     * The node arrays themselves, not copies, for code in this package that walks the trees some other way than
+     * accumulate does (TreeShap), without copying the whole model per request. Callers must not write to them: the
+     * ensemble is shared between threads and models on the promise that it never changes.
+     */
+
+    /** Index of each tree's first node. Not a copy: read only. */
+    int[] roots() {
+        return roots;
+    }
+
+    /** Per node, its left child's index (the right child is the next node) or {@value #LEAF}. Not a copy: read only. */
+    int[] left() {
+        return left;
+    }
+
+    /** Per node, the feature tested shifted left once, low bit set when NaN goes left. Not a copy: read only. */
+    int[] split() {
+        return split;
+    }
+
+    /** Per node, a split's threshold or a leaf's output. Not a copy: read only. */
+    float[] value() {
+        return value;
+    }
+
+    /** Per node, the training weight (sum of hessians) that reached it. Not a copy: read only. */
+    float[] cover() {
+        return cover;
+    }
+
     /** Heap bytes this ensemble occupies: what the gateway's memory tier counts for it. */
     public long footprintBytes() {
         return OVERHEAD_BYTES + (long) NODE_BYTES * left.length + 4L * roots.length;
