@@ -62,12 +62,12 @@ public final class ScoringModel {
      * count as its own. Everything adds up to {@code predict(rows, offset)}, up to float rounding (some 1e-4 on
      * predictions of hundreds).
      *
-     * <p>Computed in double, returned in float. Cost O(T·L·D²) for T trees of L leaves and depth D; allocates a few
+     * <p>Computed and returned in double. Cost O(T·L·D²) for T trees of L leaves and depth D; allocates a few
      * small arrays per call and shares nothing, so any thread may call it.
      *
      * @throws IllegalStateException if a tree is deeper than 64 ({@code TreeShap.MAX_DEPTH}) or a split has no cover
      */
-    public float[] contributions(float[] rows, int offset) {
+    public double[] contributions(float[] rows, int offset) {
         TreeShap shap = new TreeShap(features());
         for (ScoringModel model = this; model != null; model = model.base) {
             shap.addBias(model.intercept);
