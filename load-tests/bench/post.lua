@@ -1,6 +1,7 @@
 -- wrk script: POSTs the JSON file BODY_FILE with the API key. With USERS > 1 it spreads requests over
 -- PATH_TEMPLATE with "{user}" replaced by n drawn uniformly at random from 1..USERS (rentals per-user models; each
--- wrk thread has its own random sequence), otherwise it posts to the URL's path.
+-- wrk thread has its own random sequence), and "{user}" in the body by the same n; otherwise it posts to the URL's
+-- path.
 local body_file = os.getenv("BODY_FILE")
 local f = assert(io.open(body_file, "rb"))
 wrk.method = "POST"
@@ -23,8 +24,14 @@ function init(args)
 end
 
 if users > 1 and template then
+  -- A body naming its user (the Open Inference Protocol's parameters.user_id) gets the same random user.
+  local body_names_user = wrk.body:find("{user}", 1, true) ~= nil
   request = function()
-    local path = template:gsub("{user}", tostring(math.random(users)))
+    local n = tostring(math.random(users))
+    local path = template:gsub("{user}", n)
+    if body_names_user then
+      return wrk.format(nil, path, nil, (wrk.body:gsub("{user}", n)))
+    end
     return wrk.format(nil, path)
   end
 end

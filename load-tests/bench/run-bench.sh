@@ -7,6 +7,8 @@
 #   rentals-<N>-users        MANY_USERS users u-1..u-N, each with a model of its own (the base plus SEED_TREES=50
 #                            trees fitted on a window of SEED_HOURS=4000 hours, as the residual policy makes them;
 #                            SeedUserModels, lib.sh), uniformly random
+#   *-oip                    the same three on the Open Inference Protocol (/v2/models/{regno,rentals}/infer, one row
+#                            per request, the user in parameters.user_id); OIP=0 leaves them out
 # Before anything else touches them, the N users are swept once by wrk against the just-started gateway (cold: no
 # model in memory or Redis); that run is reported on its own. After the rounds, the gateway's model-store metrics
 # (memory held, loads and their latency) are printed.
@@ -14,7 +16,7 @@
 #   load-tests/bench/run-bench.sh            # needs: apt-get install wrk; python3
 #
 # Environment (defaults): ROUNDS=3 DURATION=10s CONNECTIONS="16 64" THREADS=2 RATE=500 RATE_DURATION=20 (seconds)
-#   MANY_USERS=10000 (0: skip the many-user workload) RATE_USERS=1000 (users of the open-loop many-user probe)
+#   MANY_USERS=10000 (0: skip the many-user workload) OIP=1 (0: skip the v2 endpoints) RATE_USERS=1000 (users of the open-loop many-user probe)
 #   WARMUP=20s (JIT warm-up of the gateway per endpoint, before the rounds)
 #   GATEWAY_HEAP=512m SKIP_BUILD=0 GATEWAY_JAVA_OPTS (extra JVM flags) GATEWAY_ENV (extra "K=V ..." for the gateway)
 #   GATEWAY_JAR (default gateway/target/gateway.jar: run twice with two builds' jars to compare them)
@@ -25,6 +27,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 OUT="$ROOT/load-tests/target/bench/$(date -u +%Y%m%dT%H%M%SZ)"
 ROUNDS=${ROUNDS:-3}
+OIP=${OIP:-1}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-"16 64"}
 THREADS=${THREADS:-2}
@@ -61,6 +64,11 @@ ENDPOINTS=("regno|/v1/regno/predict|regno.json|1" "rentals|/v1/rentals/user-1/pr
 if (( MANY_USERS > 0 )); then
   seed_users "$MANY_USERS" u- | tee "$OUT/seed.txt" >&2
   ENDPOINTS+=("rentals-$MANY_USERS-users|/v1/rentals/u-{user}/predict|rentals.json|$MANY_USERS")
+fi
+if [[ ${OIP:-1} == 1 ]]; then
+  ENDPOINTS+=("regno-oip|/v2/models/regno/infer|regno-oip.json|1"
+    "rentals-oip|/v2/models/rentals/infer|rentals-oip.json|1")
+  (( MANY_USERS > 0 )) && ENDPOINTS+=("rentals-oip-$MANY_USERS-users|/v2/models/rentals/infer|rentals-oip-users.json|$MANY_USERS")
 fi
 
 run_wrk() { # target port endpoint-spec conns duration -> prints "rps p50ms p99ms errors"
@@ -145,6 +153,18 @@ for (ep, c) in sorted({(k[0], k[1]) for k in by}):
     errs = sum(int(r["errors"]) for r in g)
     print(f"| {ep} | {c} | {gr:,.0f} | {br:,.0f} | {gr / br:.2f} | {med(g, 'p50_ms'):.2f} / {med(g, 'p99_ms'):.2f} "
           f"| {med(b, 'p50_ms'):.2f} / {med(b, 'p99_ms'):.2f} | {errs} |")
+pairs = [(ep, ep.replace("-oip", "", 1)) for ep in sorted({k[0] for k in by}) if "-oip" in ep]
+if pairs:
+    print("\nOpen Inference Protocol against v1, gateway req/s per round (same run, same connections)\n")
+    print("| v2 endpoint | conns | v2 / v1 per round | median |")
+    print("| --- | --- | --- | --- |")
+    for v2, v1 in pairs:
+        for c in sorted({k[1] for k in by if k[0] == v2}):
+            a = {r["round"]: float(r["rps"] or 0) for r in by[(v2, c, "gateway")]}
+            b = {r["round"]: float(r["rps"] or 0) for r in by.get((v1, c, "gateway"), [])}
+            ratios = [a[k] / b[k] for k in sorted(a) if b.get(k)]
+            if ratios:
+                print(f"| {v2} | {c} | {' / '.join(f'{x:.2f}' for x in ratios)} | {statistics.median(ratios):.2f} |")
 for r in rows:
     if r["round"] == "cold":
         print(f"\nCold sweep ({r['endpoint']}, 64 connections, {duration}, the gateway's first requests for these users):"

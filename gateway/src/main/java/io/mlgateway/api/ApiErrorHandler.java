@@ -20,7 +20,8 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Turns every failure on the API port into the error envelope: client errors with their message and field,
+ * Turns every failure on the API port into the error envelope ({@link ApiError}; under {@code /v2}, the Open
+ * Inference Protocol's {@code {"error": …}}): client errors with their message and field,
  * overload as 503 + Retry-After, anything unexpected as a bare 500 whose details stay in the log. It runs
  * before Spring Boot's default handler (order -1) so no whitelabel page or stack trace ever reaches a client.
  */
@@ -82,7 +83,12 @@ public class ApiErrorHandler implements WebExceptionHandler {
             log.atError().addKeyValue("request_id", requestId).setCause(error)
                     .log("unhandled error on {} {}", method, path);
         }
-        return new Reply(status.value(), headers, json.writeValueAsBytes(body));
+        Object envelope = ApiRoutes.isOip(path) ? new ProtocolError(body.message()) : body;
+        return new Reply(status.value(), headers, json.writeValueAsBytes(envelope));
+    }
+
+    /** The Open Inference Protocol's error body: the message only, the field named in it. */
+    record ProtocolError(String error) {
     }
 
     /** An error answer: status, headers beyond Content-Type, and the JSON envelope. */

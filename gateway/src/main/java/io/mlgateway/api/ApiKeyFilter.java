@@ -43,7 +43,7 @@ public class ApiKeyFilter implements WebFilter {
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         String path = exchange.getRequest().getPath().pathWithinApplication().value();
         Optional<Route.Access> access = routes.access(path);
-        if (access.isEmpty()) {
+        if (access.isEmpty() || access.get() == Route.Access.PUBLIC) {
             return chain.filter(exchange);
         }
         if (access.get() == Route.Access.ADMIN) {

@@ -6,7 +6,7 @@ import reactor.core.publisher.Mono;
 /** A request as handlers see it, the same on WebFlux and on the direct Reactor Netty routes. */
 public interface ApiRequest {
 
-    /** A variable of the route's path template, percent-decoded; the template guarantees it is present. */
+    /** A variable of the route's path template, percent-decoded; null if the template has no such variable. */
     String pathVariable(String name);
 
     /** The first value of a query parameter, percent-decoded. */

@@ -19,10 +19,13 @@ public class ApiRoutes {
 
     /** Paths under this prefix take the admin key, and only it (also those not in the table: no probing). */
     public static final String ADMIN_PREFIX = "/v1/admin/";
+    /** The Open Inference Protocol's root: paths under it answer errors in the protocol's {@code {"error": …}}. */
+    public static final String OIP_ROOT = "/v2";
 
     private final List<Route> routes;
 
-    public ApiRoutes(RegnoHandler regno, RentalsHandler rentals, ModelOperationsHandler models) {
+    public ApiRoutes(RegnoHandler regno, RentalsHandler rentals, ModelOperationsHandler models,
+            InferenceHandler inference) {
         this.routes = List.of(
                 // The customer's original contract, with and without the trailing slash its clients send.
                 Route.post("/reg/", regno::legacy).servedDirect(),
@@ -37,7 +40,19 @@ public class ApiRoutes {
 
                 Route.get("/v1/rentals/{userId}/models", models::history),
                 Route.get("/v1/rentals/{userId}/quality", models::quality),
-                Route.post(ADMIN_PREFIX + "rentals/{userId}/rollback", models::rollBack).admin());
+                Route.post(ADMIN_PREFIX + "rentals/{userId}/rollback", models::rollBack).admin(),
+                Route.get("/v1/models", inference::models),
+
+                // Open Inference Protocol v2 (KServe's REST data plane), both models behind one data plane.
+                Route.get(OIP_ROOT + "/health/live", inference::live).open(),
+                Route.get(OIP_ROOT + "/health/ready", inference::ready).open(),
+                Route.get(OIP_ROOT, inference::server),
+                Route.get(OIP_ROOT + "/models/{model}", inference::metadata),
+                Route.get(OIP_ROOT + "/models/{model}/versions/{version}", inference::metadata),
+                Route.get(OIP_ROOT + "/models/{model}/ready", inference::modelReady),
+                Route.get(OIP_ROOT + "/models/{model}/versions/{version}/ready", inference::modelReady),
+                Route.post(OIP_ROOT + "/models/{model}/infer", inference::infer).servedDirect(),
+                Route.post(OIP_ROOT + "/models/{model}/versions/{version}/infer", inference::infer).servedDirect());
         for (Route route : routes) {
             if (route.path().startsWith(ADMIN_PREFIX) != (route.access() == Access.ADMIN)) {
                 throw new IllegalStateException(route + ": admin routes, and only they, live under " + ADMIN_PREFIX);
@@ -80,7 +95,13 @@ public class ApiRoutes {
         if (path.startsWith(ADMIN_PREFIX)) {
             return Optional.of(Access.ADMIN);
         }
-        boolean api = path.equals("/reg") || path.startsWith("/reg/") || path.equals("/v1") || path.startsWith("/v1/");
+        boolean api = path.equals("/reg") || path.startsWith("/reg/") || path.equals("/v1") || path.startsWith("/v1/")
+                || isOip(path);
         return api ? Optional.of(Access.CLIENT) : Optional.empty();
+    }
+
+    /** Whether {@code path} is the protocol's, whose errors are {@code {"error": …}}. */
+    public static boolean isOip(String path) {
+        return path.equals(OIP_ROOT) || path.startsWith(OIP_ROOT + "/");
     }
 }

@@ -22,11 +22,18 @@ public class RegnoHandler {
         return request.body().map(parser::parseBody).flatMap(regno::legacy);
     }
 
+    /** {@code ?explain=true} is refused with a 400 saying why: the CatBoost applier cannot explain. */
     Mono<RegnoService.Result> predict(ApiRequest request) {
+        if (Explain.requested(request)) {
+            return Mono.error(RegnoService.explanationsUnavailable(Explain.PARAMETER));
+        }
         return request.body().map(parser::parseBody).flatMap(regno::predict);
     }
 
     Mono<RegnoService.BatchResponse> predictBatch(ApiRequest request) {
+        if (Explain.requested(request)) {
+            return Mono.error(RegnoService.explanationsUnavailable(Explain.PARAMETER));
+        }
         return request.body().map(body -> parser.parseBatch(body, regno.maxBatchSize())).flatMap(regno::predictBatch);
     }
 }

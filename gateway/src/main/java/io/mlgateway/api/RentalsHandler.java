@@ -4,6 +4,7 @@ import io.mlgateway.rentals.RentalsRequestParser;
 import io.mlgateway.rentals.RentalsService;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
@@ -23,11 +24,16 @@ public class RentalsHandler {
         this.json = json;
     }
 
+    /** With {@code ?explain=true}, the prediction comes with each feature's contribution (TreeSHAP). */
     Mono<RentalsService.Prediction> predict(ApiRequest request) {
         String user = RentalsRequestParser.userId(request.pathVariable(USER));
+        boolean explain = Explain.requested(request);
         return request.body()
                 .map(body -> RentalsRequestParser.features(object(body), ""))
-                .flatMap(row -> rentals.predict(user, row));
+                .flatMap(row -> explain
+                        ? rentals.predict(user, List.of(row), new RentalsService.Options(true, null))
+                                .map(predictions -> predictions.results().get(0))
+                        : rentals.predict(user, row));
     }
 
     Mono<RentalsService.Predictions> predictBatch(ApiRequest request) {

@@ -18,7 +18,9 @@ public final class Route {
         /** {@code x-api-key}: the scoring clients. */
         CLIENT,
         /** {@code x-admin-key} and only it: model operations. */
-        ADMIN
+        ADMIN,
+        /** No key: the protocol's health probes, which orchestrators call without credentials. */
+        PUBLIC
     }
 
     private final HttpMethod method;
@@ -59,6 +61,11 @@ public final class Route {
     /** The same route, guarded by the admin key instead of the client key. */
     public Route admin() {
         return new Route(method, path, Access.ADMIN, direct, handler);
+    }
+
+    /** The same route, open without a key. */
+    public Route open() {
+        return new Route(method, path, Access.PUBLIC, direct, handler);
     }
 
     /**

@@ -86,7 +86,7 @@ class WebFluxRoutes {
 
         @Override
         public String pathVariable(String name) {
-            return request.pathVariable(name);
+            return request.pathVariables().get(name);
         }
 
         @Override

@@ -21,6 +21,14 @@ public record ServedModel(long version, boolean base, ScoringModel scoring) {
         return scoring.predictAll(rows, count);
     }
 
+    /**
+     * Each feature's contribution to the prediction for the row at {@code offset} (TreeSHAP), then the bias: their sum
+     * is the prediction; xgboost's {@code predictContrib} layout.
+     */
+    public double[] contributions(float[] rows, int offset) {
+        return scoring.contributions(rows, offset);
+    }
+
     /** Heap bytes this model holds beyond a shared base it builds on. */
     public long ownFootprintBytes() {
         return scoring.ownFootprintBytes();

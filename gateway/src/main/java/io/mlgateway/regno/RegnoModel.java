@@ -24,6 +24,7 @@ public final class RegnoModel implements AutoCloseable {
 
     private final CatBoostModel model;
     private final String version;
+    private final List<String> featureNames;
     private final ToDoubleFunction<RegnoFeatures>[] floats;
     private final List<Function<RegnoFeatures, String>> categoricals;
     private final List<Function<RegnoFeatures, String>> texts;
@@ -31,6 +32,7 @@ public final class RegnoModel implements AutoCloseable {
     private RegnoModel(CatBoostModel model, String version) {
         this.model = model;
         this.version = version;
+        this.featureNames = List.of(model.getFeatureNames());
         List<ToDoubleFunction<RegnoFeatures>> floatList = new ArrayList<>();
         List<Function<RegnoFeatures, String>> catList = new ArrayList<>();
         List<Function<RegnoFeatures, String>> textList = new ArrayList<>();
@@ -88,6 +90,11 @@ public final class RegnoModel implements AutoCloseable {
     /** A short content hash of the model file: changes exactly when the model does. */
     public String version() {
         return version;
+    }
+
+    /** The model's own features, in its order: what the recipe computes from a recognition. */
+    public List<String> featureNames() {
+        return featureNames;
     }
 
     public int floatFeatureCount() {

@@ -41,6 +41,10 @@ public class RegnoScorer implements DisposableBean {
         return model.version();
     }
 
+    public List<String> featureNames() {
+        return model.featureNames();
+    }
+
     public Mono<RegnoPrediction> score(RegnoRequest request) {
         return batcher.submit(model, request);
     }

@@ -1,6 +1,8 @@
 package io.mlgateway.regno;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.mlgateway.errors.ApiException;
+import org.springframework.http.HttpStatus;
 import java.util.List;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
@@ -21,6 +23,24 @@ public class RegnoService {
 
     public int maxBatchSize() {
         return maxBatchSize;
+    }
+
+    public String modelVersion() {
+        return scorer.modelVersion();
+    }
+
+    /** The CatBoost model's own features, in its order. */
+    public List<String> featureNames() {
+        return scorer.featureNames();
+    }
+
+    /**
+     * Refuses a request for explanations: the CatBoost Java applier (catboost-prediction) evaluates the model but
+     * exposes neither feature importances nor SHAP values, and the gateway does not guess them.
+     */
+    public static ApiException explanationsUnavailable(String field) {
+        return new ApiException(HttpStatus.BAD_REQUEST, "explanations are not available for the regno model: the CatBoost "
+                + "applier the gateway scores with computes no feature importances or SHAP values", field);
     }
 
     /** The customer's original answer: {@code {"body":{"negative":…,"positive":…},"status":"ok"}}. */

@@ -50,22 +50,32 @@ public class RentalsScorer {
         Mono<ServedModel> model = cached != null ? Mono.just(cached)
                 : readiness.requireReady().then(resolver.resolve(userId));
         return model.flatMap(m -> batcher.submit(MODEL, new Row(m, row))
-                .map(p -> new Scored(m.version(), m.base(), new float[] {p})));
+                .map(p -> new Scored(m.version(), m.base(), new float[] {p}, null)));
     }
 
-    /** Predictions for each row (model order) plus the model version that made them, in one task. */
-    public Mono<Scored> score(String userId, List<float[]> rows) {
+    /**
+     * Predictions for each row (model order) plus the model version that made them, in one task; with
+     * {@code explain}, each row's contributions too, from the same model in the same task.
+     */
+    public Mono<Scored> score(String userId, List<float[]> rows, boolean explain) {
         return readiness.requireReady().then(resolver.resolve(userId)).flatMap(model ->
                 executor.submit(MODEL, () -> {
                     float[] predictions = new float[rows.size()];
+                    double[][] contributions = explain ? new double[rows.size()][] : null;
                     for (int i = 0; i < predictions.length; i++) {
                         predictions[i] = model.predict(rows.get(i), 0);
+                        if (explain) {
+                            contributions[i] = model.contributions(rows.get(i), 0);
+                        }
                     }
-                    return new Scored(model.version(), model.base(), predictions);
+                    return new Scored(model.version(), model.base(), predictions, contributions);
                 }));
     }
 
-    /** @param predictions one per row, in order */
-    public record Scored(long modelVersion, boolean base, float[] predictions) {
+    /**
+     * @param predictions   one per row, in order
+     * @param contributions per row, each feature's contribution then the bias; null unless asked for
+     */
+    public record Scored(long modelVersion, boolean base, float[] predictions, double[][] contributions) {
     }
 }

@@ -8,6 +8,7 @@ import io.mlgateway.inferencelog.InferenceLog;
 import io.mlgateway.inferencelog.RequestIds;
 import io.mlgateway.rentals.RentalsRequestParser.ActualItem;
 import io.mlgateway.shared.actuals.ActualsTable;
+import io.mlgateway.shared.features.RentalFeatures;
 import io.mlgateway.shared.inferencelog.PredictionRecord;
 import io.mlgateway.shared.modelstore.ModelRecord;
 import io.mlgateway.shared.modelstore.ModelRegistry;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
@@ -59,6 +61,11 @@ public class RentalsService {
         return readiness.requireReady();
     }
 
+    /** Whether rentals can be served now, without waiting. */
+    public boolean isReady() {
+        return readiness.isReady();
+    }
+
     public int maxBatchSize() {
         return properties.maxBatchSize();
     }
@@ -69,12 +76,39 @@ public class RentalsService {
 
     /** One forecast for {@code user}, logged under a new request id. */
     public Mono<Prediction> predict(String user, float[] row) {
-        return scorer.scoreOne(user, row).map(scored -> log(user, List.of(row), scored).get(0));
+        return predict(user, List.of(row), Options.DEFAULT).map(predictions -> predictions.results().get(0));
     }
 
     /** Forecasts for several rows of one user in one scoring call, each logged under its own request id. */
     public Mono<Predictions> predictBatch(String user, List<float[]> rows) {
-        return scorer.score(user, rows).map(scored -> new Predictions(log(user, rows, scored)));
+        return predict(user, rows, Options.DEFAULT);
+    }
+
+    /**
+     * Forecasts for {@code rows} of one user, each logged under its own request id. A single row without
+     * explanation joins the micro-batching lane shared by all users; otherwise the rows are one scoring task.
+     * When {@code options} require a model version and another one serves the user, nothing is logged: a 404.
+     */
+    public Mono<Predictions> predict(String user, List<float[]> rows, Options options) {
+        Mono<RentalsScorer.Scored> scored = rows.size() == 1 && !options.explain()
+                ? scorer.scoreOne(user, rows.get(0))
+                : scorer.score(user, rows, options.explain());
+        return scored.map(s -> {
+            if (options.version() != null && s.modelVersion() != options.version()) {
+                throw new ApiException(HttpStatus.NOT_FOUND, "model version " + options.version()
+                        + " does not serve user '" + user + "'; version " + s.modelVersion() + " does", null);
+            }
+            return new Predictions(log(user, rows, s));
+        });
+    }
+
+    /**
+     * How to score: with explanations (TreeSHAP contributions), and only if a given model version serves the user.
+     *
+     * @param version the registry version required, or null for whichever serves the user
+     */
+    public record Options(boolean explain, Long version) {
+        public static final Options DEFAULT = new Options(false, null);
     }
 
     /** The model serving {@code user}: its own, else the shared base. */
@@ -121,7 +155,9 @@ public class RentalsService {
             UUID requestId = RequestIds.next();
             float value = scored.predictions()[i];
             records.add(new PredictionRecord(requestId, user, scored.modelVersion(), rows.get(i), value, now));
-            answers.add(new Prediction(requestId.toString(), user, scored.modelVersion(), value));
+            Explanation explanation = scored.contributions() == null ? null
+                    : Explanation.of(scored.contributions()[i]);
+            answers.add(new Prediction(requestId.toString(), user, scored.modelVersion(), value, explanation));
         }
         if (!inferenceLog.offerAll(records)) {
             throw new UnavailableException("inference log full; prediction not answered so that none goes unlogged");
@@ -129,8 +165,35 @@ public class RentalsService {
         return answers;
     }
 
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Prediction(@JsonProperty("request_id") String requestId, @JsonProperty("user_id") String userId,
-            @JsonProperty("model_version") long modelVersion, double prediction) {
+            @JsonProperty("model_version") long modelVersion, double prediction, Explanation explanation) {
+    }
+
+    /**
+     * Why a forecast is what it is: each feature's TreeSHAP contribution, in model order, and the bias (the model's
+     * expected output); bias plus the contributions is the prediction.
+     */
+    public record Explanation(double bias, Map<String, Double> contributions) {
+
+        static Explanation of(double[] values) {
+            Map<String, Double> contributions = new LinkedHashMap<>();
+            for (int f = 0; f < RentalFeatures.COUNT; f++) {
+                contributions.put(RentalFeatures.NAMES.get(f), values[f]);
+            }
+            return new Explanation(values[RentalFeatures.COUNT], contributions);
+        }
+
+        /** The contributions then the bias, as xgboost's predictContrib lays them out. */
+        public double[] asRow() {
+            double[] values = new double[RentalFeatures.COUNT + 1];
+            int f = 0;
+            for (double contribution : contributions.values()) {
+                values[f++] = contribution;
+            }
+            values[f] = bias;
+            return values;
+        }
     }
 
     public record Predictions(List<Prediction> results) {

@@ -16,13 +16,14 @@ class ApiRoutesTest {
 
     // Handlers are only referenced, never called, here.
     private final ApiRoutes routes = new ApiRoutes(new RegnoHandler(null, null), new RentalsHandler(null, null),
-            new ModelOperationsHandler(null, null));
+            new ModelOperationsHandler(null, null), new InferenceHandler(null, null));
 
     @Test
     void everyPathIsDeclaredOnceAndTheSingleRowEndpointsAreServedDirect() {
         assertThat(routes.all()).extracting(Route::toString).doesNotHaveDuplicates();
         assertThat(routes.direct()).extracting(Route::toString).containsExactly(
-                "POST /reg/", "POST /reg", "POST /v1/regno/predict", "POST /v1/rentals/{userId}/predict");
+                "POST /reg/", "POST /reg", "POST /v1/regno/predict", "POST /v1/rentals/{userId}/predict",
+                "POST /v2/models/{model}/infer", "POST /v2/models/{model}/versions/{version}/infer");
         assertThat(routes.methodsByPath().get("/v1/rentals/{userId}/model"))
                 .containsExactly(HttpMethod.GET, HttpMethod.HEAD);
     }
@@ -44,7 +45,9 @@ class ApiRoutesTest {
                 "/v1/regno/predict/batch", "/v1/rentals/user-1/predict", "/v1/rentals/us%65r/predict",
                 "/v1/rentals/%E2%82%AC/predict", "/v1/rentals//predict", "/v1/rentals/a/b/predict",
                 "/v1/rentals/user-1/predict/batch", "/v1/rentals/predict", "/v1/rentals/user-1/predict/", "", "v1",
-                "/V1/regno/predict", "/v1/rentals/u/model");
+                "/V1/regno/predict", "/v1/rentals/u/model", "/v2", "/v2/", "/v2/models/regno", "/v2/models/regno/ready",
+                "/v2/models/regno/infer", "/v2/models/regno/versions/7/infer", "/v2/models/regno/versions//infer",
+                "/v2/models/ready", "/v2/health/live", "/v2/models/x/versions/1/ready");
         for (Route route : routes.all()) {
             PathPattern pattern = PathPatternParser.defaultInstance.parse(route.path());
             for (String path : paths) {
@@ -68,5 +71,11 @@ class ApiRoutesTest {
         assertThat(routes.access("/v1/nothing-here")).contains(Access.CLIENT);
         assertThat(routes.access("/register")).isEqualTo(Optional.empty());
         assertThat(routes.access("/v10")).isEqualTo(Optional.empty());
+        assertThat(routes.access("/v2/health/live")).contains(Access.PUBLIC);
+        assertThat(routes.access("/v2/health/ready")).contains(Access.PUBLIC);
+        assertThat(routes.access("/v2/health/other")).contains(Access.CLIENT);
+        assertThat(routes.access("/v2")).contains(Access.CLIENT);
+        assertThat(routes.access("/v2/models/regno/infer")).contains(Access.CLIENT);
+        assertThat(routes.access("/v20")).isEqualTo(Optional.empty());
     }
 }

@@ -62,6 +62,15 @@ import tools.jackson.databind.node.ObjectNode;
         "gateway.rentals.max-batch-size=" + InferenceProtocolTest.RENTALS_MAX_BATCH})
 class InferenceProtocolTest {
 
+    /**
+     * How far a rentals prediction may be from its explanation's sum. The prediction is XGBoost's float32 sum over
+     * ~200 trees, which is up to ~3.4e-4 away from the model's exact output on these models (xgboost4j's own
+     * predictContrib misses its predict by as much); the contributions add up to the exact output within 1e-9
+     * (TreeShapTest), so what remains here is the prediction's own rounding.
+     */
+    static final double FLOAT32_SUM_ROUNDING = 5e-4;
+
+
     static final String KEY = "oip-test-key";
     static final int REGNO_MAX_BATCH = 4;
     static final int RENTALS_MAX_BATCH = 8;
@@ -479,7 +488,7 @@ class InferenceProtocolTest {
             for (int c = 0; c < RentalFeatures.COUNT + 1; c++) {
                 sum += contributions[row * 13 + c];
             }
-            assertThat(sum).as("row %d: 12 contributions + bias", row).isCloseTo(predictions[row], within(1e-4));
+            assertThat(sum).as("row %d: 12 contributions + bias", row).isCloseTo(predictions[row], within(FLOAT32_SUM_ROUNDING));
         }
         // The features do contribute: not everything is in the bias column.
         double featureShare = 0;

@@ -186,7 +186,7 @@ class ProtocolEquivalenceTest {
                         .isEqualTo(contribution);
             }
             assertThat(v2Contributions[row * 13 + RentalFeatures.COUNT]).as("%s row %d bias", user, row).isEqualTo(bias);
-            assertThat(sum).as("%s row %d: contributions + bias", user, row).isCloseTo(prediction, within(1e-4));
+            assertThat(sum).as("%s row %d: contributions + bias", user, row).isCloseTo(prediction, within(InferenceProtocolTest.FLOAT32_SUM_ROUNDING));
             assertThat((float) prediction).as("%s row %d: v1 = v2", user, row).isEqualTo((float) v2Predictions[row]);
         }
     }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The design as drawn in docs/ARCHITECTURE.md, checked on the compiled classes: requests flow down through
- * HTTP → capability services → serving infrastructure → shared contracts → platform, never up, and no two packages
+ * HTTP → capability services (which implement the inference protocol's model interface) → serving infrastructure → shared contracts → platform, never up, and no two packages
  * depend on each other. Error types ({@code io.mlgateway.errors}) may be raised anywhere; only the HTTP layer turns
  * them into answers.
  */
@@ -22,6 +22,7 @@ class ArchitectureTest {
 
     static final String HTTP = "HTTP";
     static final String CAPABILITIES = "Capability services";
+    static final String PROTOCOL = "Inference protocol";
     static final String SERVING = "Scoring, model store, inference log";
     static final String CONTRACTS = "Shared contracts";
     static final String PLATFORM = "Platform";
@@ -39,6 +40,7 @@ class ArchitectureTest {
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer(HTTP).definedBy("io.mlgateway.api..")
             .layer(CAPABILITIES).definedBy("io.mlgateway.regno..", "io.mlgateway.rentals..", "io.mlgateway.modelops..")
+            .layer(PROTOCOL).definedBy("io.mlgateway.oip..")
             .layer(SERVING).definedBy("io.mlgateway.scoring..", "io.mlgateway.modelstore..",
                     "io.mlgateway.inferencelog..")
             .layer(CONTRACTS).definedBy("io.mlgateway.shared.actuals..", "io.mlgateway.shared.features..",
@@ -50,10 +52,11 @@ class ArchitectureTest {
             .layer(ERRORS).definedBy("io.mlgateway.errors..")
             .whereLayer(HTTP).mayNotBeAccessedByAnyLayer()
             .whereLayer(CAPABILITIES).mayOnlyBeAccessedByLayers(HTTP)
+            .whereLayer(PROTOCOL).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES)
             .whereLayer(SERVING).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES)
             .whereLayer(CONTRACTS).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES, SERVING, PLATFORM)
             .whereLayer(PLATFORM).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES, SERVING, CONTRACTS)
-            .whereLayer(ERRORS).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES, SERVING)
+            .whereLayer(ERRORS).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES, PROTOCOL, SERVING)
             .because("requests flow down the layers; a lower layer never calls up (docs/ARCHITECTURE.md)");
 
     static final ArchRule NO_CYCLES = slices().matching("io.mlgateway.(**)").should().beFreeOfCycles()

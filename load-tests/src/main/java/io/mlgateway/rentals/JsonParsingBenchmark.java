@@ -70,6 +70,6 @@ public class JsonParsingBenchmark {
 
     @Benchmark
     public byte[] rentalsWritePrediction() {
-        return json.writeValueAsBytes(new RentalsService.Prediction(requestId, userId, rentalsVersion, prediction));
+        return json.writeValueAsBytes(new RentalsService.Prediction(requestId, userId, rentalsVersion, prediction, null));
     }
 }

@@ -28,6 +28,18 @@ public final class BaselineServer {
     static final String RENTALS_ANSWER = "{\"request_id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"user_id\":"
             + "\"user-1\",\"model_version\":1,\"prediction\":117.71653747558594}";
 
+    /** Same length as the gateway's {@code /v2/models/regno/infer} answer to one row without an id. */
+    static final String REGNO_OIP_ANSWER = "{\"model_name\":\"regno\",\"model_version\":\"regno-d6d356253b59\","
+            + "\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"outputs\":[{\"name\":\"negative\",\"shape\":[1],"
+            + "\"datatype\":\"FP64\",\"data\":[0.9833415173975795]},{\"name\":\"positive\",\"shape\":[1],"
+            + "\"datatype\":\"FP64\",\"data\":[0.01665848260242052]}]}";
+    /** Same length as the gateway's {@code /v2/models/rentals/infer} answer to one row of user-1 without an id. */
+    static final String RENTALS_OIP_ANSWER = "{\"model_name\":\"rentals\",\"model_version\":\"1\","
+            + "\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"parameters\":{\"user_id\":\"user-1\"},"
+            + "\"outputs\":[{\"name\":\"predictions\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[450.973]},"
+            + "{\"name\":\"request_id\",\"shape\":[1],\"datatype\":\"BYTES\","
+            + "\"data\":[\"01a23674-28aa-7384-a9c8-904ee7d1ff88\"]}]}";
+
     private BaselineServer() {
     }
 
@@ -42,13 +54,17 @@ public final class BaselineServer {
         ByteBuf regno = constant(REGNO_ANSWER);
         ByteBuf legacy = constant(LEGACY_ANSWER);
         ByteBuf rentals = constant(RENTALS_ANSWER);
+        ByteBuf regnoOip = constant(REGNO_OIP_ANSWER);
+        ByteBuf rentalsOip = constant(RENTALS_OIP_ANSWER);
         return HttpServer.create()
                 .host("127.0.0.1")
                 .port(port)
                 .route(routes -> routes
                         .post("/v1/regno/predict", (req, res) -> answer(req, res, regno))
                         .post("/reg/", (req, res) -> answer(req, res, legacy))
-                        .post("/v1/rentals/{user}/predict", (req, res) -> answer(req, res, rentals)))
+                        .post("/v1/rentals/{user}/predict", (req, res) -> answer(req, res, rentals))
+                        .post("/v2/models/regno/infer", (req, res) -> answer(req, res, regnoOip))
+                        .post("/v2/models/rentals/infer", (req, res) -> answer(req, res, rentalsOip)))
                 .bindNow();
     }
 

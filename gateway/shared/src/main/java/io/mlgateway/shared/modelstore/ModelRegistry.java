@@ -70,6 +70,23 @@ public class ModelRegistry {
                 .all();
     }
 
+    /** Whether {@code version} is a stored version that is, was or may again be served (not a rejected one). */
+    public Mono<Boolean> isServable(long version) {
+        return db.sql("SELECT 1 FROM rental_models WHERE version = $1 AND status = '" + ACTIVE + "'")
+                .bind(0, version)
+                .map(row -> true)
+                .first()
+                .defaultIfEmpty(false);
+    }
+
+    /** How many users are served a model of their own (the base model's pseudo-user not counted). */
+    public Mono<Long> usersWithOwnModels() {
+        return db.sql("SELECT count(*) AS users FROM rental_model_heads WHERE user_id <> $1")
+                .bind(0, BASE_USER)
+                .map(row -> row.get("users", Long.class))
+                .one();
+    }
+
     /** One stored version, bytes included (a layered model's base is found this way); empty if there is none. */
     public Mono<ModelRecord> version(long version) {
         return db.sql(SELECT_MODEL.formatted("m.model") + " WHERE m.version = $1")

@@ -1,0 +1,156 @@
+package io.mlgateway.regno;
+
+import io.mlgateway.errors.ApiException;
+import io.mlgateway.oip.Datatype;
+import io.mlgateway.oip.Inference;
+import io.mlgateway.oip.InferenceModel;
+import io.mlgateway.oip.InferenceRequest;
+import io.mlgateway.oip.ModelCard;
+import io.mlgateway.oip.ModelMetadata;
+import io.mlgateway.oip.RequestInput;
+import io.mlgateway.oip.ResponseOutput;
+import io.mlgateway.oip.TensorMetadata;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The regno model on the Open Inference Protocol: one input tensor per field of a recognition (text and categories
+ * as BYTES, the score lists as BYTES holding a JSON list as test_data.csv does), one row per recognition. Each row is
+ * validated by the same parser as a v1 body and scored by the same service, so v1 and v2 answer the same numbers.
+ */
+@Component
+public class RegnoInference implements InferenceModel {
+
+    static final String NAME = "regno";
+    static final String PLATFORM = "catboost_cbm";
+    static final String NEGATIVE = "negative";
+    static final String POSITIVE = "positive";
+
+    /** The request's fields as tensors, in the order of the customer's test_data.csv. */
+    static final List<TensorMetadata> INPUTS = List.of(
+            TensorMetadata.of(RegnoRequestParser.REGNO_RECOGNIZE, Datatype.BYTES, -1),
+            TensorMetadata.of(RegnoRequestParser.AFTS_REGNO_AI, Datatype.BYTES, -1),
+            TensorMetadata.of(RegnoRequestParser.RECOGNITION_ACCURACY, Datatype.FP64, -1),
+            TensorMetadata.of(RegnoRequestParser.AFTS_REGNO_AI_SCORE, Datatype.FP64, -1),
+            TensorMetadata.of(RegnoRequestParser.CHAR_SCORES, Datatype.BYTES, -1),
+            TensorMetadata.of(RegnoRequestParser.LENGTH_SCORES, Datatype.BYTES, -1),
+            TensorMetadata.of(RegnoRequestParser.CAMERA_TYPE, Datatype.BYTES, -1),
+            TensorMetadata.of(RegnoRequestParser.CAMERA_CLASS, Datatype.BYTES, -1),
+            TensorMetadata.of(RegnoRequestParser.TIME_CHECK, Datatype.BYTES, -1),
+            TensorMetadata.of(RegnoRequestParser.DIRECTION, Datatype.INT64, -1));
+    static final List<TensorMetadata> OUTPUTS = List.of(
+            TensorMetadata.of(NEGATIVE, Datatype.FP64, -1),
+            TensorMetadata.of(POSITIVE, Datatype.FP64, -1));
+    private static final Set<String> INPUT_NAMES = new LinkedHashSet<>(INPUTS.stream().map(TensorMetadata::name).toList());
+
+    private final RegnoService regno;
+    private final RegnoRequestParser parser;
+    private final JsonMapper json;
+    private final ModelMetadata metadata;
+
+    public RegnoInference(RegnoService regno, RegnoRequestParser parser, JsonMapper json) {
+        this.regno = regno;
+        this.parser = parser;
+        this.json = json;
+        this.metadata = new ModelMetadata(NAME, List.of(regno.modelVersion()), PLATFORM, INPUTS, OUTPUTS);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Mono<ModelMetadata> metadata() {
+        return Mono.just(metadata);
+    }
+
+    @Override
+    public List<String> outputNames() {
+        return List.of(NEGATIVE, POSITIVE);
+    }
+
+    /** The model is loaded before the gateway starts serving. */
+    @Override
+    public boolean ready() {
+        return true;
+    }
+
+    @Override
+    public Mono<Boolean> hasVersion(String version) {
+        return Mono.just(regno.modelVersion().equals(version));
+    }
+
+    @Override
+    public Mono<Inference> infer(InferenceRequest request, Optional<String> version) {
+        if (version.isPresent() && !regno.modelVersion().equals(version.get())) {
+            return Mono.error(new ApiException(HttpStatus.NOT_FOUND, "model '" + NAME + "' has no version '"
+                    + version.get() + "'", null));
+        }
+        if (request.booleanParameter("explain")) {
+            return Mono.error(RegnoService.explanationsUnavailable("explain"));
+        }
+        List<RegnoRequest> recognitions = recognitions(request);
+        Mono<List<RegnoService.Result>> results = recognitions.size() == 1
+                ? regno.predict(recognitions.get(0)).map(List::of)
+                : regno.predictBatch(recognitions).map(RegnoService.BatchResponse::results);
+        return results.map(this::inference);
+    }
+
+    private List<RegnoRequest> recognitions(InferenceRequest request) {
+        request.onlyInputs(INPUT_NAMES);
+        List<RequestInput> inputs = new ArrayList<>(INPUTS.size());
+        for (TensorMetadata declared : INPUTS) {
+            RequestInput input = request.input(declared.name()).requireShape(-1);
+            Datatype datatype = Datatype.valueOf(declared.datatype());
+            inputs.add(datatype == Datatype.BYTES ? input.requireDatatype(datatype) : input.requireNumeric(datatype));
+        }
+        int rows = request.rows(regno.maxBatchSize());
+        List<RegnoRequest> recognitions = new ArrayList<>(rows);
+        for (int row = 0; row < rows; row++) {
+            ObjectNode object = json.createObjectNode();
+            for (RequestInput input : inputs) {
+                if (input.datatype() == Datatype.BYTES) {
+                    object.put(input.name(), input.string(row));
+                } else {
+                    object.put(input.name(), input.number(row));
+                }
+            }
+            try {
+                recognitions.add(parser.parse(object));
+            } catch (ApiException e) {
+                throw e.field() == null ? e : new ApiException(HttpStatus.BAD_REQUEST, "input '" + e.field()
+                        + "', element " + row + ": " + e.getMessage().replace("field '" + e.field() + "' ", ""),
+                        e.field());
+            }
+        }
+        return recognitions;
+    }
+
+    private Inference inference(List<RegnoService.Result> results) {
+        int n = results.size();
+        double[] negative = new double[n];
+        double[] positive = new double[n];
+        for (int i = 0; i < n; i++) {
+            negative[i] = results.get(i).negative();
+            positive[i] = results.get(i).positive();
+        }
+        return new Inference(regno.modelVersion(), null, List.of(
+                ResponseOutput.of(NEGATIVE, Datatype.FP64, negative, n),
+                ResponseOutput.of(POSITIVE, Datatype.FP64, positive, n)));
+    }
+
+    @Override
+    public Mono<ModelCard> card() {
+        return Mono.just(new ModelCard(NAME, PLATFORM, List.of(regno.modelVersion()), List.copyOf(INPUT_NAMES),
+                regno.featureNames(), false, null, null));
+    }
+}
