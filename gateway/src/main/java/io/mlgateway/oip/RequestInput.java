@@ -1,8 +1,8 @@
 package io.mlgateway.oip;
 
 import io.mlgateway.errors.ApiException;
+import java.math.BigInteger;
 import java.util.Arrays;
-import tools.jackson.databind.JsonNode;
 
 /**
  * One input tensor of a request: its shape, datatype and elements (row-major, flattened; their count already checked
@@ -14,9 +14,10 @@ public final class RequestInput {
     private final String name;
     private final long[] shape;
     private final Datatype datatype;
-    private final JsonNode[] data;
+    /** Each element as read: String, Long, BigInteger, Double, BigDecimal, Boolean or null. */
+    private final Object[] data;
 
-    RequestInput(String name, long[] shape, Datatype datatype, JsonNode[] data) {
+    RequestInput(String name, long[] shape, Datatype datatype, Object[] data) {
         this.name = name;
         this.shape = shape;
         this.datatype = datatype;
@@ -73,12 +74,12 @@ public final class RequestInput {
 
     /** Element {@code index} of a numeric tensor. */
     public double number(int index) {
-        JsonNode element = data[index];
-        if (!element.isNumber()) {
+        if (!(data[index] instanceof Number element)) {
             throw invalid("element " + index + " is not a number");
         }
         double value = element.doubleValue();
-        if (datatype.integral() && (!element.isIntegralNumber() && value != Math.rint(value))) {
+        boolean integral = element instanceof Long || element instanceof BigInteger;
+        if (datatype.integral() && !integral && value != Math.rint(value)) {
             throw invalid("element " + index + " is not an integer, as " + datatype + " requires");
         }
         if (!Double.isFinite(value)) {
@@ -89,11 +90,10 @@ public final class RequestInput {
 
     /** Element {@code index} of a BYTES tensor, as the string the JSON carries. */
     public String string(int index) {
-        JsonNode element = data[index];
-        if (!element.isString()) {
+        if (!(data[index] instanceof String element)) {
             throw invalid("element " + index + " is not a string, as BYTES requires");
         }
-        return element.stringValue();
+        return element;
     }
 
     /** A 400 naming this input. */

@@ -40,6 +40,16 @@ class InferenceRequestReaderTest {
     }
 
     @Test
+    void fieldsMayComeInAnyOrderAndUnknownOnesAreIgnored() {
+        InferenceRequest request = read("""
+                {"extra":{"deep":[1,{"x":2}]},"inputs":[{"data":[[7],[8]],"datatype":"INT64","note":"x","shape":[2,1],
+                 "name":"x"}],"id":"r"}""");
+        assertThat(request.id()).isEqualTo("r");
+        assertThat(request.input("x").rows()).isEqualTo(2);
+        assertThat(request.input("x").number(1)).isEqualTo(8.0);
+    }
+
+    @Test
     void idParametersAndRequestedOutputsAreRead() {
         InferenceRequest request = read("""
                 {"id":"r-1","parameters":{"user_id":"alice","explain":true,"n":3},
@@ -69,7 +79,7 @@ class InferenceRequestReaderTest {
         refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FLOAT\",\"data\":[1]}]}",
                 "input 'x': 'datatype' is required and must be one of");
         refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[-1],\"datatype\":\"FP32\",\"data\":[1]}]}",
-                "input 'x': 'shape' must hold non-negative integers");
+                "input 'x': 'shape' is required and must be a non-empty list of non-negative integers");
         refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[2,2],\"datatype\":\"FP32\",\"data\":[1,2,3]}]}",
                 "input 'x': shape [2, 2] holds 4 elements, 'data' has 3");
         refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\"}]}", "input 'x': 'data' is required");
@@ -79,6 +89,15 @@ class InferenceRequestReaderTest {
                 + "{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}", "given twice");
         refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}],\"outputs\":[\"y\"]}",
                 "'outputs' must be a list");
+        refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[{\"v\":1}]}]}",
+                "input 'x': 'data' must hold values or lists of values, not objects");
+        refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":1}]}",
+                "input 'x': 'data' must be a list");
+        refused("{\"inputs\":[{\"parameters\":{\"p\":[1]},\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\","
+                + "\"data\":[1]}]}", "input 'x': parameter 'p' in parameters must be");
+        refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]} {}", "malformed JSON");
+        refused("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1,", "malformed JSON");
+        refused("", "empty");
     }
 
     @Test
