@@ -31,6 +31,7 @@ LIST="$ROOT/load-tests/target/classes/META-INF/BenchmarkList"  # written by the 
 mkdir -p "$OUT"
 
 say "benchmarks matching '$REGEX' with $JMH_OPTS -jvmArgs -Xmx$JMH_HEAP $*"
+cd "$ROOT"  # JsonParsingBenchmark reads the bodies of load-tests/bench/ relative to the repository's root
 # shellcheck disable=SC2086  # JMH_OPTS is a list of options on purpose
 java -cp "$ROOT/load-tests/target/classes:$(cat "$CP")" org.openjdk.jmh.Main "$REGEX" \
   $JMH_OPTS -jvmArgs "-Xmx$JMH_HEAP" -rf json -rff "$OUT/results.json" "$@" | tee "$OUT/results.txt"

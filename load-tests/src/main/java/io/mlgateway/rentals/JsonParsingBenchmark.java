@@ -1,9 +1,19 @@
 package io.mlgateway.rentals;
 
+import io.mlgateway.oip.Datatype;
+import io.mlgateway.oip.InferenceRequest;
+import io.mlgateway.oip.InferenceRequestReader;
+import io.mlgateway.oip.InferenceResponse;
+import io.mlgateway.oip.ResponseOutput;
 import io.mlgateway.regno.RegnoService;
 import io.mlgateway.regno.RegnoRequest;
 import io.mlgateway.regno.RegnoRequestParser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -15,8 +25,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The gateway's per-request JSON work with Jackson 3, without HTTP: parsing the sample bodies of load-tests/bench
- * (regno through the tree-based {@link RegnoRequestParser}, rentals through readTree + RentalsRequestParser) and
- * writing the single-prediction responses. Set beside the scoring benchmarks it shows whether JSON or the model
+ * (regno through the tree-based {@link RegnoRequestParser}, rentals through readTree + RentalsRequestParser; the same
+ * recognition as Open Inference Protocol tensors through {@link InferenceRequestReader}) and writing the
+ * single-prediction responses of both protocols. Set beside the scoring benchmarks it shows whether JSON or the model
  * dominates a request. In io.mlgateway.rentals because RentalsRequestParser is package-private.
  */
 @State(Scope.Thread)
@@ -43,6 +54,9 @@ public class JsonParsingBenchmark {
     private final RegnoRequestParser regnoParser = new RegnoRequestParser(json);
     private final byte[] regnoBody = REGNO_BODY.getBytes(StandardCharsets.UTF_8);
     private final byte[] rentalsBody = RENTALS_BODY.getBytes(StandardCharsets.UTF_8);
+    private final InferenceRequestReader oipReader = new InferenceRequestReader(json);
+    /** load-tests/bench/regno-oip.json: the same recognition as ten Open Inference Protocol tensors. */
+    private final byte[] regnoOipBody = read("load-tests/bench/regno-oip.json");
 
     // Response values live in fields so the JIT cannot fold the records into constants.
     private double negative = 0.1374;
@@ -58,6 +72,19 @@ public class JsonParsingBenchmark {
         return regnoParser.parseBody(regnoBody);
     }
 
+    /** The protocol's structure only; validating the row then runs the same parser as regnoParseBody's fields. */
+    @Benchmark
+    public InferenceRequest regnoOipRead() {
+        return oipReader.read(regnoOipBody);
+    }
+
+    @Benchmark
+    public byte[] regnoOipWriteResponse() {
+        return json.writeValueAsBytes(new InferenceResponse("regno", regnoVersion, requestId, null, List.of(
+                ResponseOutput.of("negative", Datatype.FP64, new double[] {negative}, 1),
+                ResponseOutput.of("positive", Datatype.FP64, new double[] {positive}, 1))));
+    }
+
     @Benchmark
     public float[] rentalsParseFeatures() {
         return RentalsRequestParser.features(json.readTree(rentalsBody), "");
@@ -71,5 +98,13 @@ public class JsonParsingBenchmark {
     @Benchmark
     public byte[] rentalsWritePrediction() {
         return json.writeValueAsBytes(new RentalsService.Prediction(requestId, userId, rentalsVersion, prediction, null));
+    }
+
+    private static byte[] read(String file) {
+        try {
+            return Files.readAllBytes(Path.of(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": run from the repository's root (run-jmh.sh does)", e);
+        }
     }
 }
