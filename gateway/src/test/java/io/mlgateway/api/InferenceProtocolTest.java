@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.mlgateway.regno.RegnoModel;
+import io.mlgateway.regno.RegnoTestData;
 import io.mlgateway.rentals.RentalsReadiness;
+import io.mlgateway.rentals.RentalsTestSupport;
 import io.mlgateway.shared.features.RentalFeatures;
 import io.mlgateway.shared.modelstore.ModelRecord;
 import io.mlgateway.shared.modelstore.ModelRegistry;
@@ -13,8 +15,6 @@ import io.mlgateway.shared.testing.LocalServices;
 import io.mlgateway.shared.testing.TestModels;
 import io.mlgateway.shared.training.BikeSharingData;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
@@ -717,12 +717,7 @@ class InferenceProtocolTest {
 
     /** The same hour as a v1 {@code /v1/rentals/{user}/predict} body. */
     static ObjectNode rentalsV1(BikeSharingData.Hour hour) {
-        ObjectNode body = JSON.createObjectNode();
-        ObjectNode features = body.putObject("features");
-        for (int i = 0; i < RentalFeatures.COUNT; i++) {
-            features.put(RentalFeatures.NAMES.get(i), hour.features()[i]);
-        }
-        return body;
+        return RentalsTestSupport.body(hour);
     }
 
     static ObjectNode tensor(String name, String datatype, ArrayNode data, int... shape) {
@@ -834,50 +829,12 @@ class InferenceProtocolTest {
         return tensors;
     }
 
-    /** The customer's 100 recognitions, test_data.csv, as column → cell (RFC 4180: quoted cells hold commas). */
+    /** The customer's 100 recognitions, test_data.csv, as column → cell, the columns the regno tensors' names. */
     static List<Map<String, String>> regnoRows() throws IOException {
-        try (InputStream in = InferenceProtocolTest.class.getResourceAsStream("/regno/test_data.csv")) {
-            String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\r?\n");
-            List<String> header = csvCells(lines[0]);
-            assertThat(header).containsExactlyElementsOf(REGNO_INPUTS);
-            List<Map<String, String>> rows = new ArrayList<>();
-            for (int i = 1; i < lines.length; i++) {
-                if (lines[i].isBlank()) {
-                    continue;
-                }
-                List<String> cells = csvCells(lines[i]);
-                assertThat(cells).as("test_data.csv line %d", i + 1).hasSameSizeAs(header);
-                Map<String, String> row = new LinkedHashMap<>();
-                for (int c = 0; c < header.size(); c++) {
-                    row.put(header.get(c), cells.get(c));
-                }
-                rows.add(row);
-            }
-            assertThat(rows).hasSize(100);
-            return rows;
-        }
-    }
-
-    private static List<String> csvCells(String line) {
-        List<String> cells = new ArrayList<>();
-        StringBuilder cell = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < line.length(); i++) {
-            char ch = line.charAt(i);
-            if (quoted && ch == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
-                cell.append('"');
-                i++;
-            } else if (ch == '"') {
-                quoted = !quoted;
-            } else if (ch == ',' && !quoted) {
-                cells.add(cell.toString());
-                cell.setLength(0);
-            } else {
-                cell.append(ch);
-            }
-        }
-        cells.add(cell.toString());
-        return cells;
+        List<Map<String, String>> rows = RegnoTestData.rows();
+        assertThat(rows).hasSize(100);
+        assertThat(rows.get(0).keySet()).containsExactlyElementsOf(REGNO_INPUTS);
+        return rows;
     }
 
     /** The Maven project version (the gateway module's parent), which {@code GET /v2} must report. */

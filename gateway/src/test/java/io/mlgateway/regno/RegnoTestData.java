@@ -11,14 +11,14 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /** The customer's 100 real recognitions (test_data.csv), as ordered column → value maps. */
-final class RegnoTestData {
+public final class RegnoTestData {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private RegnoTestData() {
     }
 
-    static List<Map<String, String>> rows() throws IOException {
+    public static List<Map<String, String>> rows() throws IOException {
         try (InputStream in = RegnoTestData.class.getResourceAsStream("/regno/test_data.csv")) {
             String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\r?\n");
             List<String> header = splitCsv(lines[0]);

@@ -29,7 +29,8 @@ public final class RentalsTestSupport {
                 "gateway.rentals.startup-retry", "500ms");
     }
 
-    static ObjectNode body(BikeSharingData.Hour hour) {
+    /** An hour as a v1 {@code /v1/rentals/{user}/predict} body. */
+    public static ObjectNode body(BikeSharingData.Hour hour) {
         ObjectNode body = JSON.createObjectNode();
         ObjectNode features = body.putObject("features");
         for (int i = 0; i < RentalFeatures.COUNT; i++) {

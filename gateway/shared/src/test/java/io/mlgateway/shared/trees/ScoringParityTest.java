@@ -161,6 +161,11 @@ class ScoringParityTest {
 
     /** xgboost4j's prediction for every row, from {@code margins} if given (else from its intercept). */
     private static float[] reference(Booster booster, float[] data, float[] margins) throws XGBoostError {
+        return reference(booster, data, count, margins);
+    }
+
+    /** xgboost4j's prediction for {@code count} rows (TreeShapTest compares explanations with it too). */
+    static float[] reference(Booster booster, float[] data, int count, float[] margins) throws XGBoostError {
         DMatrix matrix = new DMatrix(data, count, RentalFeatures.COUNT, Float.NaN);
         try {
             if (margins != null) {

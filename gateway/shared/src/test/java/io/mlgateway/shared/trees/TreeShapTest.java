@@ -263,7 +263,7 @@ class TreeShapTest {
         double worstPredict = 0;
         double worstExact = 0;
         double worstXgboostPredict = 0;
-        float[] xgboostPredictions = predict(booster, rows, sampleRows);
+        float[] xgboostPredictions = ScoringParityTest.reference(booster, rows, sampleRows, null);
         for (int r = 0; r < sampleRows; r++) {
             double[] ours = model.contributions(rows, r * F);
             assertThat(ours).hasSize(F + 1);
@@ -313,20 +313,6 @@ class TreeShapTest {
             }
         }
         return trees;
-    }
-
-    private static float[] predict(Booster booster, float[] rows, int count) throws XGBoostError {
-        DMatrix matrix = new DMatrix(rows, count, F, Float.NaN);
-        try {
-            float[][] out = booster.predict(matrix);
-            float[] flat = new float[count];
-            for (int i = 0; i < count; i++) {
-                flat[i] = out[i][0];
-            }
-            return flat;
-        } finally {
-            matrix.dispose();
-        }
     }
 
     private static float[][] predictContrib(Booster booster, float[] rows, int count) throws XGBoostError {
