@@ -1,14 +1,13 @@
 package io.mlgateway.api;
 
+import io.mlgateway.oip.ServerVersion;
 import io.swagger.v3.core.util.Yaml;
 import io.swagger.v3.oas.models.OpenAPI;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import org.springdoc.core.customizers.OpenApiCustomizer;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.info.BuildProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.ClassPathResource;
@@ -34,14 +33,14 @@ class OpenApiDocument {
     static final String LOCATION = "openapi/gateway-api.yaml";
 
     @Bean
-    OpenAPI gatewayOpenApi(ObjectProvider<BuildProperties> build) {
-        return read(build.getIfAvailable());
+    OpenAPI gatewayOpenApi(ServerVersion version) {
+        return read(version);
     }
 
     @Bean
-    OpenApiCustomizer onlyTheWrittenDocument(ObjectProvider<BuildProperties> build) {
+    OpenApiCustomizer onlyTheWrittenDocument(ServerVersion version) {
         return served -> {
-            OpenAPI written = read(build.getIfAvailable());
+            OpenAPI written = read(version);
             served.setOpenapi(written.getOpenapi());
             served.setInfo(written.getInfo());
             served.setExternalDocs(written.getExternalDocs());
@@ -55,17 +54,14 @@ class OpenApiDocument {
     }
 
     /** The document; its version is the build's when the jar records one, so a client can tell what it reads. */
-    static OpenAPI read(BuildProperties build) {
+    static OpenAPI read(ServerVersion version) {
         OpenAPI document;
         try (InputStream in = new ClassPathResource(LOCATION).getInputStream()) {
             document = Yaml.mapper().readValue(in, OpenAPI.class);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the OpenAPI document " + LOCATION, e);
         }
-        String version = build != null ? build.getVersion() : OpenApiDocument.class.getPackage().getImplementationVersion();
-        if (version != null) {
-            document.getInfo().setVersion(version);
-        }
+        version.recorded().ifPresent(document.getInfo()::setVersion);
         return document;
     }
 }

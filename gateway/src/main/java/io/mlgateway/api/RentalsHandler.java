@@ -4,7 +4,6 @@ import io.mlgateway.rentals.RentalsRequestParser;
 import io.mlgateway.rentals.RentalsService;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
@@ -30,10 +29,7 @@ public class RentalsHandler {
         boolean explain = Explain.requested(request);
         return request.body()
                 .map(body -> RentalsRequestParser.features(object(body), ""))
-                .flatMap(row -> explain
-                        ? rentals.predict(user, List.of(row), new RentalsService.Options(true, null))
-                                .map(predictions -> predictions.results().get(0))
-                        : rentals.predict(user, row));
+                .flatMap(row -> rentals.predict(user, row, explain));
     }
 
     Mono<RentalsService.Predictions> predictBatch(ApiRequest request) {

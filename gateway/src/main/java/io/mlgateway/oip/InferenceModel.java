@@ -12,7 +12,7 @@ public interface InferenceModel {
     /** The protocol's metadata, versions included (which may take a look at the model registry). */
     Mono<ModelMetadata> metadata();
 
-    /** The names of the outputs an inference answers, for a request's output selection. */
+    /** The names of the outputs an inference answers, for a request's output selection; a constant. */
     java.util.List<String> outputNames();
 
     /** Whether a request to this model can be scored now. */

@@ -50,6 +50,9 @@ public class RegnoInference implements InferenceModel {
             TensorMetadata.of(NEGATIVE, Datatype.FP64, -1),
             TensorMetadata.of(POSITIVE, Datatype.FP64, -1));
     private static final Set<String> INPUT_NAMES = new LinkedHashSet<>(INPUTS.stream().map(TensorMetadata::name).toList());
+    private static final Datatype[] INPUT_DATATYPES = INPUTS.stream().map(t -> Datatype.valueOf(t.datatype()))
+            .toArray(Datatype[]::new);
+    private static final List<String> OUTPUT_NAMES = OUTPUTS.stream().map(TensorMetadata::name).toList();
 
     private final RegnoService regno;
     private final RegnoRequestParser parser;
@@ -75,7 +78,7 @@ public class RegnoInference implements InferenceModel {
 
     @Override
     public List<String> outputNames() {
-        return List.of(NEGATIVE, POSITIVE);
+        return OUTPUT_NAMES;
     }
 
     /** The model is loaded before the gateway starts serving. */
@@ -108,9 +111,9 @@ public class RegnoInference implements InferenceModel {
     private List<RegnoRequest> recognitions(InferenceRequest request) {
         request.onlyInputs(INPUT_NAMES);
         List<RequestInput> inputs = new ArrayList<>(INPUTS.size());
-        for (TensorMetadata declared : INPUTS) {
-            RequestInput input = request.input(declared.name()).requireShape(-1);
-            Datatype datatype = Datatype.valueOf(declared.datatype());
+        for (int i = 0; i < INPUT_DATATYPES.length; i++) {
+            RequestInput input = request.input(INPUTS.get(i).name()).requireShape(-1);
+            Datatype datatype = INPUT_DATATYPES[i];
             inputs.add(datatype == Datatype.BYTES ? input.requireDatatype(datatype) : input.requireNumeric(datatype));
         }
         int rows = request.rows(regno.maxBatchSize());

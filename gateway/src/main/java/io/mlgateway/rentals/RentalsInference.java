@@ -69,9 +69,11 @@ public class RentalsInference implements InferenceModel {
                 OUTPUTS));
     }
 
+    private static final List<String> OUTPUT_NAMES = OUTPUTS.stream().map(TensorMetadata::name).toList();
+
     @Override
     public List<String> outputNames() {
-        return OUTPUTS.stream().map(TensorMetadata::name).toList();
+        return OUTPUT_NAMES;
     }
 
     @Override

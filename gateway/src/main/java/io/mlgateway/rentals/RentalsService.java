@@ -74,9 +74,10 @@ public class RentalsService {
         return properties.maxActuals();
     }
 
-    /** One forecast for {@code user}, logged under a new request id. */
-    public Mono<Prediction> predict(String user, float[] row) {
-        return predict(user, List.of(row), Options.DEFAULT).map(predictions -> predictions.results().get(0));
+    /** One forecast for {@code user}, logged under a new request id; with {@code explain}, its contributions. */
+    public Mono<Prediction> predict(String user, float[] row, boolean explain) {
+        List<float[]> rows = List.of(row);
+        return score(user, rows, explain).map(scored -> log(user, rows, scored).get(0));
     }
 
     /** Forecasts for several rows of one user in one scoring call, each logged under its own request id. */
@@ -85,21 +86,24 @@ public class RentalsService {
     }
 
     /**
-     * Forecasts for {@code rows} of one user, each logged under its own request id. A single row without
-     * explanation joins the micro-batching lane shared by all users; otherwise the rows are one scoring task.
-     * When {@code options} require a model version and another one serves the user, nothing is logged: a 404.
+     * Forecasts for {@code rows} of one user, each logged under its own request id. When {@code options} require a model version and another one serves the user, nothing is logged: a 404.
      */
     public Mono<Predictions> predict(String user, List<float[]> rows, Options options) {
-        Mono<RentalsScorer.Scored> scored = rows.size() == 1 && !options.explain()
-                ? scorer.scoreOne(user, rows.get(0))
-                : scorer.score(user, rows, options.explain());
-        return scored.map(s -> {
+        return score(user, rows, options.explain()).map(s -> {
             if (options.version() != null && s.modelVersion() != options.version()) {
                 throw new ApiException(HttpStatus.NOT_FOUND, "model version " + options.version()
                         + " does not serve user '" + user + "'; version " + s.modelVersion() + " does", null);
             }
             return new Predictions(log(user, rows, s));
         });
+    }
+
+    /**
+     * A single row without explanation joins the micro-batching lane shared by all users (explaining costs ~200
+     * predictions, too much to hold a batch up); otherwise the rows are one task on the scoring pool.
+     */
+    private Mono<RentalsScorer.Scored> score(String user, List<float[]> rows, boolean explain) {
+        return rows.size() == 1 && !explain ? scorer.scoreOne(user, rows.get(0)) : scorer.score(user, rows, explain);
     }
 
     /**
