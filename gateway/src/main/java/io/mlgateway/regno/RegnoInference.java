@@ -18,13 +18,12 @@ import java.util.Set;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The regno model on the Open Inference Protocol: one input tensor per field of a recognition (text and categories
- * as BYTES, the score lists as BYTES holding a JSON list as test_data.csv does), one row per recognition. Each row is
- * validated by the same parser as a v1 body and scored by the same service, so v1 and v2 answer the same numbers.
+ * as BYTES, the score lists as BYTES holding a JSON list as test_data.csv does), one row per recognition. Each row
+ * goes through the same field checks as a v1 body, straight from the tensors, and the same scoring service, so v1 and
+ * v2 answer the same numbers.
  */
 @Component
 public class RegnoInference implements InferenceModel {
@@ -56,13 +55,11 @@ public class RegnoInference implements InferenceModel {
 
     private final RegnoService regno;
     private final RegnoRequestParser parser;
-    private final JsonMapper json;
     private final ModelMetadata metadata;
 
-    public RegnoInference(RegnoService regno, RegnoRequestParser parser, JsonMapper json) {
+    public RegnoInference(RegnoService regno, RegnoRequestParser parser) {
         this.regno = regno;
         this.parser = parser;
-        this.json = json;
         this.metadata = new ModelMetadata(NAME, List.of(regno.modelVersion()), PLATFORM, INPUTS, OUTPUTS);
     }
 
@@ -110,25 +107,17 @@ public class RegnoInference implements InferenceModel {
 
     private List<RegnoRequest> recognitions(InferenceRequest request) {
         request.onlyInputs(INPUT_NAMES);
-        List<RequestInput> inputs = new ArrayList<>(INPUTS.size());
-        for (int i = 0; i < INPUT_DATATYPES.length; i++) {
+        RequestInput[] inputs = new RequestInput[INPUTS.size()];
+        for (int i = 0; i < inputs.length; i++) {
             RequestInput input = request.input(INPUTS.get(i).name()).requireShape(-1);
             Datatype datatype = INPUT_DATATYPES[i];
-            inputs.add(datatype == Datatype.BYTES ? input.requireDatatype(datatype) : input.requireNumeric(datatype));
+            inputs[i] = datatype == Datatype.BYTES ? input.requireDatatype(datatype) : input.requireNumeric(datatype);
         }
         int rows = request.rows(regno.maxBatchSize());
         List<RegnoRequest> recognitions = new ArrayList<>(rows);
         for (int row = 0; row < rows; row++) {
-            ObjectNode object = json.createObjectNode();
-            for (RequestInput input : inputs) {
-                if (input.datatype() == Datatype.BYTES) {
-                    object.put(input.name(), input.string(row));
-                } else {
-                    object.put(input.name(), input.number(row));
-                }
-            }
             try {
-                recognitions.add(parser.parse(object));
+                recognitions.add(recognition(inputs, row));
             } catch (ApiException e) {
                 throw e.field() == null ? e : new ApiException(HttpStatus.BAD_REQUEST, "input '" + e.field()
                         + "', element " + row + ": " + e.getMessage().replace("field '" + e.field() + "' ", ""),
@@ -136,6 +125,21 @@ public class RegnoInference implements InferenceModel {
             }
         }
         return recognitions;
+    }
+
+    /** Row {@code row} of the tensors (in {@link #INPUTS}' order), checked as v1 checks the same fields. */
+    private RegnoRequest recognition(RequestInput[] inputs, int row) {
+        return new RegnoRequest(
+                RegnoRequestParser.plate(RegnoRequestParser.REGNO_RECOGNIZE, inputs[0].string(row)),
+                RegnoRequestParser.plate(RegnoRequestParser.AFTS_REGNO_AI, inputs[1].string(row)),
+                RegnoRequestParser.finite(RegnoRequestParser.RECOGNITION_ACCURACY, inputs[2].number(row)),
+                RegnoRequestParser.finite(RegnoRequestParser.AFTS_REGNO_AI_SCORE, inputs[3].number(row)),
+                parser.scores(RegnoRequestParser.CHAR_SCORES, inputs[4].string(row)),
+                parser.scores(RegnoRequestParser.LENGTH_SCORES, inputs[5].string(row)),
+                RegnoRequestParser.label(RegnoRequestParser.CAMERA_TYPE, inputs[6].string(row)),
+                RegnoRequestParser.label(RegnoRequestParser.CAMERA_CLASS, inputs[7].string(row)),
+                RegnoRequestParser.timeCheck(inputs[8].string(row)),
+                RegnoRequestParser.direction(inputs[9].number(row)));
     }
 
     private Inference inference(List<RegnoService.Result> results) {

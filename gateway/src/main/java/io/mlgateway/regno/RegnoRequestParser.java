@@ -3,6 +3,7 @@ package io.mlgateway.regno;
 import io.mlgateway.errors.ApiException;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
@@ -10,6 +11,8 @@ import java.time.format.ResolverStyle;
 import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -129,19 +132,11 @@ public class RegnoRequestParser {
     }
 
     private static String plate(JsonNode object, String field) {
-        String plate = string(object, field);
-        if (plate.codePointCount(0, plate.length()) > MAX_PLATE_LENGTH) {
-            throw ApiException.invalidField(field, "is longer than " + MAX_PLATE_LENGTH + " characters");
-        }
-        return plate;
+        return plate(field, string(object, field));
     }
 
     private static String label(JsonNode object, String field) {
-        String label = string(object, field);
-        if (label.length() > MAX_LABEL_LENGTH) {
-            throw ApiException.invalidField(field, "is longer than " + MAX_LABEL_LENGTH + " characters");
-        }
-        return label;
+        return label(field, string(object, field));
     }
 
     private static String string(JsonNode object, String field) {
@@ -154,40 +149,31 @@ public class RegnoRequestParser {
 
     private static double number(JsonNode object, String field) {
         JsonNode value = required(object, field);
-        double number;
         if (value.isNumber()) {
-            number = value.doubleValue();
-        } else if (value.isString() && JSON_NUMBER.matcher(value.stringValue().trim()).matches()) {
-            number = Double.parseDouble(value.stringValue().trim());
-        } else {
-            throw ApiException.invalidField(field, "must be a number");
+            return finite(field, value.doubleValue());
         }
-        if (!Double.isFinite(number)) {
-            throw ApiException.invalidField(field, "must be a finite number");
+        if (value.isString() && JSON_NUMBER.matcher(value.stringValue().trim()).matches()) {
+            return finite(field, Double.parseDouble(value.stringValue().trim()));
         }
-        return number;
+        throw ApiException.invalidField(field, "must be a number");
     }
 
     private double[] scores(JsonNode object, String field) {
         JsonNode value = required(object, field);
         if (value.isString()) {
-            try {
-                value = json.readTree(value.stringValue());
-            } catch (JacksonException e) {
-                throw ApiException.invalidField(field, "must be a list of numbers like \"[0.99, 0.87]\"");
-            }
+            return scores(field, value.stringValue());
         }
-        if (value == null || !value.isArray()) {
-            throw ApiException.invalidField(field, "must be a list of numbers like \"[0.99, 0.87]\"");
+        if (!value.isArray()) {
+            throw notScores(field);
         }
         if (value.size() > MAX_SCORES) {
-            throw ApiException.invalidField(field, "has more than " + MAX_SCORES + " scores");
+            throw tooManyScores(field);
         }
         double[] scores = new double[value.size()];
         for (int i = 0; i < scores.length; i++) {
             JsonNode item = value.get(i);
             if (!item.isNumber() || !Double.isFinite(item.doubleValue())) {
-                throw ApiException.invalidField(field, "must contain only finite numbers (item " + i + " is not)");
+                throw notFinite(field, i);
             }
             scores[i] = item.doubleValue();
         }
@@ -195,12 +181,7 @@ public class RegnoRequestParser {
     }
 
     private static LocalDateTime timeCheck(JsonNode object) {
-        String text = string(object, TIME_CHECK);
-        try {
-            return LocalDateTime.parse(text, TIME_CHECK_FORMAT);
-        } catch (DateTimeParseException e) {
-            throw ApiException.invalidField(TIME_CHECK, "must be a date-time like \"2021-08-01 09:02:59\"");
-        }
+        return timeCheck(string(object, TIME_CHECK));
     }
 
     private static int direction(JsonNode object) {
@@ -209,7 +190,101 @@ public class RegnoRequestParser {
         return switch (text) {
             case "0", "0.0" -> 0;
             case "1", "1.0" -> 1;
-            default -> throw ApiException.invalidField(DIRECTION, "must be 0 or 1");
+            default -> throw directionInvalid();
         };
+    }
+
+    // The checks of one field's value, shared by every wire form of a recognition (v1's JSON object, the Open
+    // Inference Protocol's tensors): each failure is a 400 naming the field.
+
+    /** A plate as the camera or the neural net read it. */
+    static String plate(String field, String plate) {
+        if (plate.codePointCount(0, plate.length()) > MAX_PLATE_LENGTH) {
+            throw ApiException.invalidField(field, "is longer than " + MAX_PLATE_LENGTH + " characters");
+        }
+        return plate;
+    }
+
+    /** A camera's type or class. */
+    static String label(String field, String label) {
+        if (label.length() > MAX_LABEL_LENGTH) {
+            throw ApiException.invalidField(field, "is longer than " + MAX_LABEL_LENGTH + " characters");
+        }
+        return label;
+    }
+
+    static double finite(String field, double number) {
+        if (!Double.isFinite(number)) {
+            throw ApiException.invalidField(field, "must be a finite number");
+        }
+        return number;
+    }
+
+    /**
+     * A score list written as JSON text, as test_data.csv holds it ({@code "[0.99, 0.87]"}), read as a token stream:
+     * no tree is built for the one list of numbers every request carries twice.
+     */
+    double[] scores(String field, String text) {
+        try (JsonParser parser = json.createParser(text)) {
+            if (parser.nextToken() != JsonToken.START_ARRAY) {
+                throw notScores(field);
+            }
+            double[] scores = new double[16];
+            int count = 0;
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+                if (token == null) {
+                    throw notScores(field);
+                }
+                if (count == MAX_SCORES) {
+                    throw tooManyScores(field);
+                }
+                double score = token.isNumeric() ? parser.getDoubleValue() : Double.NaN;
+                if (!Double.isFinite(score)) {
+                    throw notFinite(field, count);
+                }
+                if (count == scores.length) {
+                    scores = Arrays.copyOf(scores, 2 * count);
+                }
+                scores[count++] = score;
+            }
+            if (parser.nextToken() != null) {
+                throw notScores(field);
+            }
+            return Arrays.copyOf(scores, count);
+        } catch (JacksonException e) {
+            throw notScores(field);
+        }
+    }
+
+    static LocalDateTime timeCheck(String text) {
+        try {
+            return LocalDateTime.parse(text, TIME_CHECK_FORMAT);
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalidField(TIME_CHECK, "must be a date-time like \"2021-08-01 09:02:59\"");
+        }
+    }
+
+    /** The direction of travel as a number: 0 or 1. */
+    static int direction(double direction) {
+        if (direction == 0 || direction == 1) {
+            return (int) direction;
+        }
+        throw directionInvalid();
+    }
+
+    private static ApiException notScores(String field) {
+        return ApiException.invalidField(field, "must be a list of numbers like \"[0.99, 0.87]\"");
+    }
+
+    private static ApiException tooManyScores(String field) {
+        return ApiException.invalidField(field, "has more than " + MAX_SCORES + " scores");
+    }
+
+    private static ApiException notFinite(String field, int item) {
+        return ApiException.invalidField(field, "must contain only finite numbers (item " + item + " is not)");
+    }
+
+    private static ApiException directionInvalid() {
+        return ApiException.invalidField(DIRECTION, "must be 0 or 1");
     }
 }

@@ -133,6 +133,28 @@ class RegnoRequestParserTest {
         assertRejects(() -> parse(plate), "afts_regno_ai");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"", " ", "[", "[0.9,", "[0.9] [1]", "[0.9]x", "{}", "0.9", "[[0.9]]", "[0.9, null]",
+            "[0.9, true]", "[0.9, 1e999]", "[NaN]", "[0.9,]"})
+    void scoreListsAsTextAreOneListOfFiniteNumbers(String text) {
+        ObjectNode row = validRow(json);
+        row.put("afts_regno_ai_length_scores", text);
+        assertRejects(() -> parse(row), "afts_regno_ai_length_scores");
+    }
+
+    @Test
+    void scoreListsAsTextKeepEveryDigitAndAreBounded() {
+        assertThat(parser.scores("s", " [ 3.2404470773350624e-10 , 1 , -0.5 ] ")).containsExactly(
+                3.2404470773350624e-10, 1.0, -0.5);
+        assertThat(parser.scores("s", "[]")).isEmpty();
+        String longest = "[" + "0.5, ".repeat(RegnoRequestParser.MAX_SCORES - 1) + "0.5]";
+        assertThat(parser.scores("s", longest)).hasSize(RegnoRequestParser.MAX_SCORES);
+        String tooMany = "[" + "0.5, ".repeat(RegnoRequestParser.MAX_SCORES) + "0.5]";
+        assertThatThrownBy(() -> parser.scores("s", tooMany)).hasMessageContaining("more than "
+                + RegnoRequestParser.MAX_SCORES);
+        assertThatThrownBy(() -> parser.scores("s", "[0.5, 0.5, \"x\"]")).hasMessageContaining("item 2 is not");
+    }
+
     @Test
     void malformedOrNonObjectBodiesAreBadRequests() {
         for (String body : new String[] {"{", "[1,2]", "42", "\"not json inside\"", "{\"a\":NaN}"}) {
