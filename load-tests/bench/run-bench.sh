@@ -17,6 +17,7 @@
 #
 # Environment (defaults): ROUNDS=3 DURATION=10s CONNECTIONS="16 64" THREADS=2 RATE=500 RATE_DURATION=20 (seconds)
 #   MANY_USERS=10000 (0: skip the many-user workload) OIP=1 (0: skip the v2 endpoints) RATE_USERS=1000 (users of the open-loop many-user probe)
+#   ONLY (a regular expression: only the endpoints whose name matches, e.g. ONLY='^regno' for regno on v1 and v2)
 #   WARMUP=20s (JIT warm-up of the gateway per endpoint, before the rounds)
 #   GATEWAY_HEAP=512m SKIP_BUILD=0 GATEWAY_JAVA_OPTS (extra JVM flags) GATEWAY_ENV (extra "K=V ..." for the gateway)
 #   GATEWAY_JAR (default gateway/target/gateway.jar: run twice with two builds' jars to compare them)
@@ -63,12 +64,20 @@ PIDS+=($GW_PID)
 ENDPOINTS=("regno|/v1/regno/predict|regno.json|1" "rentals|/v1/rentals/user-1/predict|rentals.json|1")
 if (( MANY_USERS > 0 )); then
   seed_users "$MANY_USERS" u- | tee "$OUT/seed.txt" >&2
-  ENDPOINTS+=("rentals-$MANY_USERS-users|/v1/rentals/u-{user}/predict|rentals.json|$MANY_USERS")
+  COLD_SPEC="rentals-$MANY_USERS-users|/v1/rentals/u-{user}/predict|rentals.json|$MANY_USERS"
+  ENDPOINTS+=("$COLD_SPEC")
 fi
 if [[ ${OIP:-1} == 1 ]]; then
   ENDPOINTS+=("regno-oip|/v2/models/regno/infer|regno-oip.json|1"
     "rentals-oip|/v2/models/rentals/infer|rentals-oip.json|1")
   (( MANY_USERS > 0 )) && ENDPOINTS+=("rentals-oip-$MANY_USERS-users|/v2/models/rentals/infer|rentals-oip-users.json|$MANY_USERS")
+fi
+
+if [[ -n ${ONLY:-} ]]; then
+  KEPT=()
+  for spec in "${ENDPOINTS[@]}"; do [[ ${spec%%|*} =~ $ONLY ]] && KEPT+=("$spec"); done
+  (( ${#KEPT[@]} > 0 )) || { say "ONLY='$ONLY' matches no endpoint"; exit 1; }
+  ENDPOINTS=("${KEPT[@]}")
 fi
 
 run_wrk() { # target port endpoint-spec conns duration -> prints "rps p50ms p99ms errors"
@@ -86,7 +95,7 @@ metrics() { curl -fsS "http://127.0.0.1:$GW_MGMT/actuator/prometheus"; }
 RESULTS="$OUT/results.tsv"
 printf 'round\tendpoint\tconns\ttarget\trps\tp50_ms\tp99_ms\terrors\n' >"$RESULTS"
 if (( MANY_USERS > 0 )); then
-  spec=${ENDPOINTS[2]}
+  spec=$COLD_SPEC
   metrics >"$OUT/metrics-before-sweep.txt"
   say "cold sweep: $MANY_USERS users, none in memory or Redis, 64 connections for $DURATION"
   read -r rps p50 p99 err < <(run_wrk gateway $GW_PORT "$spec" 64 "$DURATION")
@@ -124,6 +133,7 @@ if (( MANY_USERS > 0 )); then
   PROBES+=("rentals-$RATE_USERS-users|/v1/rentals/u-{user}/predict|rentals.json|$(( RATE_USERS < MANY_USERS ? RATE_USERS : MANY_USERS ))")
 fi
 for spec in "${PROBES[@]}"; do
+  [[ -n ${ONLY:-} && ! ${spec%%|*} =~ $ONLY ]] && continue
   IFS='|' read -r name path body users <<<"$spec"
   for target in gateway baseline; do
     port=$GW_PORT; [[ $target == baseline ]] && port=$BASE_PORT
