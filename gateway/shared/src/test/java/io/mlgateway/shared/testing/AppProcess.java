@@ -59,6 +59,29 @@ public final class AppProcess implements AutoCloseable {
         return new AppProcess(builder.start(), log);
     }
 
+    /**
+     * An application image ({@code target/jib-image.tar}) run as a container would run it, by
+     * {@code deploy/images/run-image.sh}: as the image's user, read-only root, with exactly the image's environment
+     * plus {@code environment}. The process is the JVM itself (the script execs down to it), so {@link #stop()}
+     * signals the application.
+     */
+    public static AppProcess startImage(Path runner, Path image, Map<String, String> environment, Path log)
+            throws IOException {
+        if (!Files.isRegularFile(image)) {
+            throw new IllegalStateException(image.toAbsolutePath() + " is missing: package the apps first"
+                    + " (./mvnw -DskipTests package, or the whole './mvnw verify')");
+        }
+        List<String> command = new ArrayList<>(List.of(runner.toString(), image.toString()));
+        environment.forEach((key, value) -> command.addAll(List.of("-e", key + "=" + value)));
+        Files.createDirectories(log.toAbsolutePath().getParent());
+        return new AppProcess(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+                .start(), log);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
     /** Polls {@code condition} until it holds; fails at once if the process exits, or after {@code timeout}. */
     public void await(String what, Duration timeout, Condition condition) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
