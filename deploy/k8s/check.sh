@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Validates this directory without a cluster:
+#   1. renders the base and every overlay with `kubectl kustomize` (kubectl installed first if needed);
+#   2. validates every rendered object against the Kubernetes OpenAPI schemas, strictly (unknown fields and
+#      unknown kinds fail), and the project's policies (validate/validate.mjs; its npm packages installed first
+#      with `npm ci` from the committed package-lock.json);
+#   3. proves the validator can fail: every fixture in validate/fixtures/ must be rejected, with each error its
+#      `# expect:` lines name.
+# Exits non-zero on the first failure. Runs from any working directory.
+set -euo pipefail
+
+DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$DIR"
+shopt -s nullglob
+
+say() { printf '[check] %s\n' "$*"; }
+die() { say "FAILED: $*"; exit 1; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+  else return 127
+  fi
+}
+
+# --- kubectl ------------------------------------------------------------------------------------------------------
+# The overlays use `labels:` and `patches:`, which need the kustomize built into kubectl >= 1.27 (kustomize v5).
+# Debian's own package kubernetes-client (1.20, kustomize v2) is too old: it stops at "unknown field labels".
+# The package `kubectl` comes from the Kubernetes project's or the Google Cloud SDK's apt repository, which must
+# be configured in apt's sources for the install below to work.
+# KUBECTL=/path/to/kubectl overrides the one on the PATH.
+KUBECTL=${KUBECTL:-kubectl}
+KUSTOMIZE_MIN_MAJOR=5
+
+kustomize_major() {
+  "$KUBECTL" version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9][0-9]*\).*/\1/p'
+}
+kubectl_usable() {
+  command -v "$KUBECTL" >/dev/null 2>&1 || return 1
+  local major
+  major=$(kustomize_major)
+  [[ -n $major && $major -ge $KUSTOMIZE_MIN_MAJOR ]]
+}
+ensure_kubectl() {
+  kubectl_usable && return 0
+  if command -v "$KUBECTL" >/dev/null 2>&1; then
+    say "$KUBECTL reports kustomize major version '$(kustomize_major)' (blank: none, too old), need v$KUSTOMIZE_MIN_MAJOR or newer: installing the package kubectl"
+  else
+    say "kubectl not found: installing the package kubectl"
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "no apt-get: install kubectl >= 1.27 yourself (or set KUBECTL=/path/to/kubectl)"
+  local log rc=0
+  log=$(mktemp "${TMPDIR:-/tmp}/kubectl-apt.XXXXXX")
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y kubectl >>"$log" 2>&1 </dev/null || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    say "apt-get install failed (exit $rc); running apt-get update and retrying"
+    rc=0
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update >>"$log" 2>&1 </dev/null || rc=$?
+    [[ $rc -eq 0 ]] && { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y kubectl >>"$log" 2>&1 </dev/null || rc=$?; }
+  fi
+  if [[ $rc -ne 0 ]]; then
+    tail -n 10 "$log" >&2
+    die "could not install kubectl (exit $rc, log $log): add the Kubernetes project's or the Google Cloud SDK's apt repository, or set KUBECTL"
+  fi
+  rm -f "$log"
+  hash -r
+  KUBECTL=kubectl   # the package's, whatever KUBECTL named before
+  kubectl_usable || die "the package kubectl is installed, but $(command -v kubectl || echo kubectl) reports kustomize '$(kustomize_major)', older than v$KUSTOMIZE_MIN_MAJOR"
+}
+
+# --- the validator's npm packages ----------------------------------------------------------------------------------
+ensure_validator() {
+  command -v node >/dev/null 2>&1 || die "node not found: install Node.js 20 or newer (apt-get install nodejs npm)"
+  command -v npm >/dev/null 2>&1 || die "npm not found (apt-get install npm)"
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [[ $major -ge 20 ]] || die "node $(node --version) is too old: need 20 or newer"
+  # npm ci leaves node_modules/.package-lock.json; reinstall when it is missing or the lock file changed since.
+  if [[ ! -f validate/node_modules/.package-lock.json || validate/package-lock.json -nt validate/node_modules/.package-lock.json ]]; then
+    say "npm ci in validate/ (kubernetes-models, yaml; versions from package-lock.json)"
+    (cd validate && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $DIR/validate"
+  fi
+}
+
+ensure_kubectl
+ensure_validator
+say "kubectl: $("$KUBECTL" version --client 2>/dev/null | tr '\n' ' ')"
+say "validator: node $(node --version), kubernetes-models $(node -p 'require("./validate/node_modules/kubernetes-models/package.json").version')"
+
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/k8s-check.XXXXXX")
+trap 'rm -rf "$OUT"' EXIT
+
+# --- 1 + 2: render and validate ------------------------------------------------------------------------------------
+overlays=(overlays/*/)
+[[ ${#overlays[@]} -gt 0 ]] || die "no overlays in $DIR/overlays"
+for want in local production; do
+  [[ -d overlays/$want ]] || die "overlay $want missing"
+done
+
+# Each target: what to render, the policy set (--env), Secrets it may use without rendering them.
+targets=("base|local|mlgateway-secrets")
+for o in "${overlays[@]}"; do
+  name=$(basename "$o")
+  case $name in
+    production) targets+=("overlays/$name|production|mlgateway-secrets") ;;  # created out of band (README.md)
+    *) targets+=("overlays/$name|local|") ;;                                  # generates its own Secret
+  esac
+done
+
+for t in "${targets[@]}"; do
+  IFS='|' read -r path env ext <<<"$t"
+  file="$OUT/$(echo "$path" | tr '/' '_').yaml"
+  say "render: $KUBECTL kustomize deploy/k8s/$path"
+  "$KUBECTL" kustomize "$path" >"$file" || die "kubectl kustomize $path failed"
+  say "validate: deploy/k8s/$path ($(grep -c '^kind:' "$file") objects; schemas, unknown fields, policies --env $env${ext:+, external Secret $ext})"
+  args=(--env "$env")
+  [[ -n $ext ]] && args+=(--external-secret "$ext")
+  rc=0
+  node validate/validate.mjs "${args[@]}" "$file" | sed "s|$OUT/||" || rc=$?
+  [[ $rc -eq 0 ]] || die "deploy/k8s/$path: invalid (above)"
+done
+
+# --- 3: the validator must reject the broken fixtures ----------------------------------------------------------------
+fixtures=(validate/fixtures/*.yaml)
+[[ ${#fixtures[@]} -gt 0 ]] || die "no fixtures in $DIR/validate/fixtures"
+for f in "${fixtures[@]}"; do
+  # `# args:` (optional) are passed to validate.mjs; `# expect:` lines must each appear in its output.
+  read -r -a fargs <<<"$(sed -n 's/^# args: *//p' "$f" | head -n1)"
+  mapfile -t expects < <(sed -n 's/^# expect: *//p' "$f")
+  [[ ${#expects[@]} -gt 0 ]] || die "$f has no '# expect:' lines"
+  say "must reject: deploy/k8s/$f${fargs[*]:+ ${fargs[*]}} (${#expects[@]} expected errors)"
+  rc=0
+  out=$(node validate/validate.mjs "${fargs[@]}" "$f" 2>&1) || rc=$?
+  printf '%s\n' "$out" | grep '^FAIL' | sed 's/^/    /' || true
+  [[ $rc -eq 1 ]] || die "$f: validate.mjs exited $rc, expected 1 (0 = the broken fixture was ACCEPTED, 2 = crash)"
+  for e in "${expects[@]}"; do
+    grep -qF -- "$e" <<<"$out" || die "$f: the validator did not report: $e"
+  done
+  say "rejected as expected: deploy/k8s/$f (all ${#expects[@]} expected errors reported)"
+done
+
+say "all checks passed"
