@@ -1,5 +1,6 @@
 package io.mlgateway.rentals;
 
+import io.mlgateway.shared.inferencelog.PredictionPartitions;
 import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.shared.storage.DatabaseProperties;
 import io.mlgateway.shared.storage.StorageBeans;
@@ -27,7 +28,8 @@ public final class BaseModelCommand {
     public static int run(String[] args) {
         try (ConfigurableApplicationContext context = new SpringApplicationBuilder(CommandConfiguration.class)
                 .web(WebApplicationType.NONE).bannerMode(Banner.Mode.OFF).run(args)) {
-            RentalsReadiness.prepareStore(context.getBean(DatabaseProperties.class), context.getBean(ModelRegistry.class))
+            RentalsReadiness.prepareStore(context.getBean(DatabaseProperties.class), context.getBean(ModelRegistry.class),
+                    context.getBean(PredictionPartitions.class))
                     .block(Duration.ofMinutes(5));
             return 0;
         } catch (RuntimeException e) {

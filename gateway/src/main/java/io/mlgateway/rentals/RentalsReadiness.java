@@ -1,6 +1,7 @@
 package io.mlgateway.rentals;
 
 import io.mlgateway.errors.UnavailableException;
+import io.mlgateway.shared.inferencelog.PredictionPartitions;
 import io.mlgateway.shared.lifecycle.SubscriptionLifecycle;
 import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.mlgateway.shared.schema.SchemaMigrations;
@@ -49,6 +50,7 @@ public class RentalsReadiness extends SubscriptionLifecycle {
 
     private final DatabaseProperties database;
     private final ModelRegistry registry;
+    private final PredictionPartitions partitions;
     private final RentalsProperties properties;
     private final ModelLoader loader;
     private final ModelResolver resolver;
@@ -58,11 +60,12 @@ public class RentalsReadiness extends SubscriptionLifecycle {
     private volatile Phase phase = Phase.STARTING;
     private volatile WarmUp warmUp;
 
-    public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, RentalsProperties properties,
-            ModelLoader loader, ModelResolver resolver, MemoryTier memory, RecentUsers recentUsers,
-            ModelCacheProperties cache) {
+    public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, PredictionPartitions partitions,
+            RentalsProperties properties, ModelLoader loader, ModelResolver resolver, MemoryTier memory,
+            RecentUsers recentUsers, ModelCacheProperties cache) {
         this.database = database;
         this.registry = registry;
+        this.partitions = partitions;
         this.properties = properties;
         this.loader = loader;
         this.resolver = resolver;
@@ -73,17 +76,24 @@ public class RentalsReadiness extends SubscriptionLifecycle {
 
     /** The store prepared ({@link #prepareStore}) and the base model loaded; fine to repeat. */
     public Mono<Void> prepare() {
-        return prepareStore(database, registry).then(loader.refreshBase()).then();
+        return prepareStore(database, registry, partitions).then(loader.refreshBase()).then();
     }
 
-    /** The schema migrated and the base model stored, trained first if the registry has none; idempotent. */
-    public static Mono<Void> prepareStore(DatabaseProperties database, ModelRegistry registry) {
+    /**
+     * The schema migrated, the inference log's partitions of today and tomorrow there (so this gateway can log to a
+     * day's partition even if no retrainer maintains them; the retrainer creates the days further ahead), and the
+     * base model stored, trained first if the registry has none; idempotent.
+     */
+    public static Mono<Void> prepareStore(DatabaseProperties database, ModelRegistry registry,
+            PredictionPartitions partitions) {
         return Mono.fromCallable(() -> SchemaMigrations.migrate(SchemaMigrations.jdbcUrlOf(database.url()),
                         database.username(), database.password()))
                 .subscribeOn(Schedulers.boundedElastic())
                 .doOnNext(result -> log.info(result.migrationsExecuted == 0 ? "rentals schema up to date"
                         : "rentals schema migrated to version " + result.targetSchemaVersion + " ("
                                 + result.migrationsExecuted + " migrations applied)"))
+                .then(Mono.defer(() -> partitions.ensure(PredictionPartitions.today(),
+                        PredictionPartitions.today().plusDays(1))))
                 .then(new BaseModelBootstrap(registry, Schedulers.boundedElastic()).ensureBaseModel())
                 .then();
     }
