@@ -11,6 +11,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.r2dbc.core.DatabaseClient;
 
 /**
  * {@code java -jar gateway.jar bootstrap-base-model}: applies the schema migrations and trains and stores the base
@@ -29,7 +30,7 @@ public final class BaseModelCommand {
         try (ConfigurableApplicationContext context = new SpringApplicationBuilder(CommandConfiguration.class)
                 .web(WebApplicationType.NONE).bannerMode(Banner.Mode.OFF).run(args)) {
             RentalsReadiness.prepareStore(context.getBean(DatabaseProperties.class), context.getBean(ModelRegistry.class),
-                    context.getBean(PredictionPartitions.class))
+                    new PredictionPartitions(context.getBean(DatabaseClient.class)))
                     .block(Duration.ofMinutes(5));
             return 0;
         } catch (RuntimeException e) {

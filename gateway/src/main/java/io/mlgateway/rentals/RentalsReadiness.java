@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -60,12 +61,12 @@ public class RentalsReadiness extends SubscriptionLifecycle {
     private volatile Phase phase = Phase.STARTING;
     private volatile WarmUp warmUp;
 
-    public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, PredictionPartitions partitions,
+    public RentalsReadiness(DatabaseProperties database, ModelRegistry registry, DatabaseClient db,
             RentalsProperties properties, ModelLoader loader, ModelResolver resolver, MemoryTier memory,
             RecentUsers recentUsers, ModelCacheProperties cache) {
         this.database = database;
         this.registry = registry;
-        this.partitions = partitions;
+        this.partitions = new PredictionPartitions(db);
         this.properties = properties;
         this.loader = loader;
         this.resolver = resolver;

@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -26,9 +27,9 @@ public class InferenceLogRetention extends SubscriptionLifecycle {
     private final int window;
     private final Supplier<LocalDate> today;
 
-    public InferenceLogRetention(PredictionPartitions partitions, InferenceLogRetentionProperties properties,
+    public InferenceLogRetention(DatabaseClient db, InferenceLogRetentionProperties properties,
             RetrainProperties retrain) {
-        this(partitions, properties, retrain.window(), PredictionPartitions::today);
+        this(new PredictionPartitions(db), properties, retrain.window(), PredictionPartitions::today);
     }
 
     InferenceLogRetention(PredictionPartitions partitions, InferenceLogRetentionProperties properties, int window,

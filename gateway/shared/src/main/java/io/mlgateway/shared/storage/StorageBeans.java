@@ -3,7 +3,6 @@ package io.mlgateway.shared.storage;
 import io.lettuce.core.RedisClient;
 import io.mlgateway.shared.modelstore.ModelRegistry;
 import io.r2dbc.pool.ConnectionPool;
-import io.mlgateway.shared.inferencelog.PredictionPartitions;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -13,8 +12,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
 /**
- * The beans both apps wire the same way: the PostgreSQL pool and client, transactions, the model registry, the
- * inference log's partitions, and
+ * The beans both apps wire the same way: the PostgreSQL pool and client, transactions, the model registry, and
  * the lazy Redis connection. Import it ({@code @Import(StorageBeans.class)}); app-specific beans stay in the app.
  */
 @Configuration(proxyBeanMethods = false)
@@ -40,11 +38,6 @@ public class StorageBeans {
     @Bean
     ModelRegistry modelRegistry(DatabaseClient db, TransactionalOperator tx) {
         return new ModelRegistry(db, tx);
-    }
-
-    @Bean
-    PredictionPartitions predictionPartitions(DatabaseClient db) {
-        return new PredictionPartitions(db);
     }
 
     @Bean(destroyMethod = "shutdown")
