@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
@@ -27,6 +28,7 @@ public class InferenceLogRetention extends SubscriptionLifecycle {
     private final int window;
     private final Supplier<LocalDate> today;
 
+    @Autowired
     public InferenceLogRetention(DatabaseClient db, InferenceLogRetentionProperties properties,
             RetrainProperties retrain) {
         this(new PredictionPartitions(db), properties, retrain.window(), PredictionPartitions::today);

@@ -133,7 +133,8 @@ class RetrainPropertiesTest {
     @Test
     void everyRetrainerKeyIsDocumentedWithTheDefaultItBindsTo() {
         Map<String, JsonNode> metadata = metadataProperties();
-        List<String> keys = metadata.keySet().stream().filter(k -> k.startsWith("retrainer.")).toList();
+        List<String> keys = metadata.keySet().stream().filter(k -> k.startsWith("retrainer.")
+                && !k.startsWith(InferenceLogRetentionProperties.PREFIX + ".")).toList();
         assertThat(keys).hasSize(22);
         for (String key : keys) {
             JsonNode property = metadata.get(key);
@@ -142,6 +143,26 @@ class RetrainPropertiesTest {
             // Setting the documented default explicitly binds what binding nothing does.
             assertThat(bind(Map.of(key, property.get("defaultValue").asString()), "retrainer", RetrainProperties.class))
                     .as(key).isEqualTo(DEFAULTS);
+        }
+    }
+
+    @Test
+    void everyInferenceLogKeyIsDocumentedWithTheDefaultItBindsTo() {
+        Map<String, JsonNode> metadata = metadataProperties();
+        List<String> keys = metadata.keySet().stream()
+                .filter(k -> k.startsWith(InferenceLogRetentionProperties.PREFIX + ".")).toList();
+        assertThat(keys).containsExactlyInAnyOrder("retrainer.inference-log.retention",
+                "retrainer.inference-log.days-ahead", "retrainer.inference-log.interval");
+        InferenceLogRetentionProperties defaults = new InferenceLogRetentionProperties(Duration.ofDays(30), 7,
+                Duration.ofHours(1));
+        assertThat(bind(Map.of(), InferenceLogRetentionProperties.PREFIX, InferenceLogRetentionProperties.class))
+                .isEqualTo(defaults);
+        for (String key : keys) {
+            JsonNode property = metadata.get(key);
+            assertThat(property.path("description").asString()).as(key).isNotBlank();
+            assertThat(property.has("defaultValue")).as(key + " documents its default").isTrue();
+            assertThat(bind(Map.of(key, property.get("defaultValue").asString()), InferenceLogRetentionProperties.PREFIX,
+                    InferenceLogRetentionProperties.class)).as(key).isEqualTo(defaults);
         }
     }
 
