@@ -31,6 +31,7 @@ public class RetrainEvents {
     private final Counter rejectedCount;
     private final Counter failed;
     private final Counter conflicts;
+    private final Counter busy;
     private final Map<String, Counter> outboxFailures = new HashMap<>();
     private final DistributionSummary liveMae;
     private final Counter judgedBetter;
@@ -51,6 +52,7 @@ public class RetrainEvents {
         this.rejectedCount = retrains(meters, "rejected");
         this.failed = retrains(meters, "failed");
         this.conflicts = retrains(meters, "conflict");
+        this.busy = retrains(meters, "busy");
         this.liveMae = DistributionSummary.builder("retrainer.live.mae")
                 .description("MAE of each champion's served predictions on the actuals that triggered its user's retrain")
                 .serviceLevelObjectives(10, 20, 30, 40, 50, 75, 100, 150, 200).register(meters);
@@ -158,6 +160,12 @@ public class RetrainEvents {
         failed.increment();
         log.atWarn().addKeyValue("event", "retrain.failed").addKeyValue("user_id", userId)
                 .addKeyValue("reason", reason).log("retrain failed: {}", reason);
+    }
+
+    /** Another retrainer instance holds the user: it does this retrain (no fit here, nothing wasted). */
+    public void busy(String userId) {
+        busy.increment();
+        log.debug("retrain of {} skipped: another retrainer is retraining this user", userId);
     }
 
     public void conflict(String userId, String reason) {

@@ -15,13 +15,14 @@ import reactor.core.scheduler.Scheduler;
  * stored as rejected and announced with status "rejected" and the reason, and the champion keeps serving. A failure
  * at any step publishes status "failed" with its reason and leaves the user's actuals new (they are marked used only
  * in the store transaction), so nothing is skipped; a conflict with another retrainer is not a failure: the winner's
- * version stands and nothing is announced twice.
+ * version stands and nothing is announced twice. Retrainer instances share the users: a run holds the user's lock
+ * in PostgreSQL ({@link RetrainStore#exclusively}), and an instance that finds it held leaves the user to the holder.
  */
 @Component
 public class RetrainPipeline {
 
     /** What one run did. */
-    public enum Outcome { NOT_DUE, RETRAINED, REJECTED, FAILED, CONFLICT }
+    public enum Outcome { NOT_DUE, RETRAINED, REJECTED, FAILED, CONFLICT, BUSY }
 
     private final RetrainStore store;
     private final ModelRegistry registry;
@@ -52,6 +53,15 @@ public class RetrainPipeline {
      * rows there are, fewer than the usual threshold.
      */
     public Mono<Outcome> run(String userId, int minimumActuals) {
+        return store.exclusively(userId, Mono.defer(() -> retrain(userId, minimumActuals)), Outcome.BUSY)
+                .doOnNext(outcome -> {
+                    if (outcome == Outcome.BUSY) {
+                        events.busy(userId);
+                    }
+                });
+    }
+
+    private Mono<Outcome> retrain(String userId, int minimumActuals) {
         long started = System.nanoTime();
         return check(userId, minimumActuals).flatMap(due -> !due ? Mono.just(Outcome.NOT_DUE)
                 : read(userId, minimumActuals)

@@ -8,6 +8,7 @@ import io.mlgateway.shared.modelstore.StaleModelException;
 import io.mlgateway.shared.notify.ModelRetrainedMessage;
 import io.mlgateway.shared.notify.OutboxEntry;
 import io.mlgateway.shared.notify.RetrainOutbox;
+import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Readable;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -134,6 +135,29 @@ public class RetrainStore {
                 .bind(1, limit)
                 .map(RetrainStore::toSample)
                 .all();
+    }
+
+    /**
+     * Runs {@code work} while this process holds the user's retrain lock (a PostgreSQL session advisory lock), so two
+     * retrainer instances never retrain one user at once: the second would fit for nothing and lose the
+     * compare-and-set, or find the actuals it counted already used. Emits {@code busy} at once when another session
+     * holds the lock. The lock lives on one pooled connection for the run and is released after it, whatever the
+     * outcome (cancellation included); a retrainer that dies releases it with its session.
+     */
+    public <T> Mono<T> exclusively(String userId, Mono<T> work, T busy) {
+        String key = "retrain:" + userId;
+        return db.inConnection(connection -> Mono.usingWhen(
+                advisory(connection, "pg_try_advisory_lock", key),
+                locked -> locked ? work : Mono.just(busy),
+                // An unlock that fails means the connection, and with it the session and its lock, is gone.
+                locked -> locked ? advisory(connection, "pg_advisory_unlock", key).then().onErrorResume(e -> Mono.empty())
+                        : Mono.empty()));
+    }
+
+    private static Mono<Boolean> advisory(Connection connection, String function, String key) {
+        return Mono.from(connection.createStatement("SELECT " + function + "(hashtextextended($1, 0)) AS held")
+                        .bind(0, key).execute())
+                .flatMap(result -> Mono.from(result.map((row, metadata) -> row.get("held", Boolean.class))));
     }
 
     /**

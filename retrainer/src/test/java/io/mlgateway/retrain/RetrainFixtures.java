@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -193,6 +194,23 @@ final class RetrainFixtures {
         return new Props();
     }
 
+    /**
+     * A store whose user lock is lost, as when the lock's session dies in the middle of a run while the run goes on
+     * over other connections: then two instances can work on one user at once, and the compare-and-set on the head
+     * and the exactly-once marking of actuals must still let only one of them store.
+     */
+    static class LockLost extends RetrainStore {
+
+        LockLost(DatabaseClient db, TransactionalOperator tx, ModelRegistry registry) {
+            super(db, tx, registry);
+        }
+
+        @Override
+        public <T> Mono<T> exclusively(String userId, Mono<T> work, T busy) {
+            return work;
+        }
+    }
+
     /** One retrainer's database side, wired as RetrainerConfiguration wires it, over its own connection pool. */
     static class Instance implements AutoCloseable {
 
@@ -224,7 +242,12 @@ final class RetrainFixtures {
         }
 
         RetrainStore store(DatabaseClient db, TransactionalOperator tx, ModelRegistry registry) {
-            return new RetrainStore(db, tx, registry);
+            return holdsUserLocks() ? new RetrainStore(db, tx, registry) : new LockLost(db, tx, registry);
+        }
+
+        /** False: this instance runs as if its user locks were lost (see {@link LockLost}). */
+        boolean holdsUserLocks() {
+            return true;
         }
 
         /** A pipeline whose relay is never started (announcements stay in the outbox). */

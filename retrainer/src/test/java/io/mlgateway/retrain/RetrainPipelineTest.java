@@ -386,14 +386,26 @@ class RetrainPipelineTest {
     /**
      * Two retrainers (separate pools, registries, stores) run the same user at the same time; a barrier in the
      * fit makes sure both read the same head and the same actuals before either stores. Twice: first from the
-     * base model (the head is created), then from the winner's version (the head is moved).
+     * base model (the head is created), then from the winner's version (the head is moved). Their user locks are
+     * lost ({@link RetrainFixtures.LockLost}), which is what lets them race at all.
      */
     @Test
     void twoRetrainersRacingOnOneUserStoreExactlyOneVersionAndTheLoserReportsAConflict() {
         String user = newUser("race");
         RetrainProperties p = props().build();
         Map<UUID, Long> expected = new HashMap<>();
-        try (Instance a = new Instance(db, "retrainer-a"); Instance b = new Instance(db, "retrainer-b")) {
+        try (Instance a = new Instance(db, "retrainer-a") {
+                    @Override
+                    boolean holdsUserLocks() {
+                        return false;
+                    }
+                };
+                Instance b = new Instance(db, "retrainer-b") {
+                    @Override
+                    boolean holdsUserLocks() {
+                        return false;
+                    }
+                }) {
             for (int round = 1; round <= 2; round++) {
                 List<Logged> logged = actuals(db, user, 50);
                 CyclicBarrier bothRead = new CyclicBarrier(2);
@@ -441,8 +453,18 @@ class RetrainPipelineTest {
         List<Logged> logged = actuals(db, user, 50);
         RetrainProperties p = props().build();
         AtomicReference<Outcome> other = new AtomicReference<>();
-        try (Instance b = new Instance(db, "retrainer-b");
+        try (Instance b = new Instance(db, "retrainer-b") {
+                    @Override
+                    boolean holdsUserLocks() {
+                        return false;
+                    }
+                };
                 Instance a = new Instance(db, "retrainer-a") {
+                    @Override
+                    boolean holdsUserLocks() {
+                        return false;
+                    }
+
                     @Override
                     ModelRegistry registry(DatabaseClient client, TransactionalOperator tx) {
                         RetrainPipeline bPipeline = b.pipeline(p);
@@ -489,7 +511,7 @@ class RetrainPipelineTest {
         try (Instance b = new Instance(db, "retrainer-b") {
                     @Override
                     RetrainStore store(DatabaseClient client, TransactionalOperator tx, ModelRegistry registry) {
-                        return new RetrainStore(client, tx, registry) {
+                        return new RetrainFixtures.LockLost(client, tx, registry) {
                             @Override
                             public Flux<Sample> readNew(String userId, int limit) {
                                 return super.readNew(userId, 100).skip(50); // B trains on the newest 50
@@ -498,6 +520,11 @@ class RetrainPipelineTest {
                     }
                 };
                 Instance a = new Instance(db, "retrainer-a") {
+                    @Override
+                    boolean holdsUserLocks() {
+                        return false;
+                    }
+
                     @Override
                     ModelRegistry registry(DatabaseClient client, TransactionalOperator tx) {
                         RetrainPipeline bPipeline = b.pipeline(p);

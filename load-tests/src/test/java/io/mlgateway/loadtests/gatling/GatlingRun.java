@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -61,6 +63,25 @@ public record GatlingRun(int exitCode, String output, Path report) {
         assertThat(output).contains("percentage of failed events is 0.0 : true");
         assertThat(report).isNotNull();
         assertThat(report).exists();
+    }
+
+    /**
+     * The OK count of the requests named {@code request}, warm-up ({@code "warm-up: "} prefix) included, in the
+     * final summary, whose rows read {@code > name | total | OK | KO}.
+     */
+    public long okCount(String request) {
+        String summary = output.substring(Math.max(0, output.lastIndexOf("---- Requests")));
+        int end = summary.indexOf("\n---- ");
+        if (end > 0) {
+            summary = summary.substring(0, end);
+        }
+        Matcher row = Pattern.compile("(?m)^>\\s+(?:\\S.*?: )?" + Pattern.quote(request)
+                + "\\s+\\|\\s+[\\d,]+\\s+\\|\\s+([\\d,]+)\\s+\\|").matcher(summary);
+        long total = 0;
+        while (row.find()) {
+            total += Long.parseLong(row.group(1).replace(",", ""));
+        }
+        return total;
     }
 
     public String tail() {

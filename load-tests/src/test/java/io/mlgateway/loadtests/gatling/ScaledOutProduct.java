@@ -84,7 +84,10 @@ final class ScaledOutProduct implements AutoCloseable {
         return process;
     }
 
-    /** deploy/compose/haproxy.cfg with this machine's addresses: the Docker DNS resolver out, ports in. */
+    /**
+     * deploy/compose/haproxy.cfg with this machine's addresses: the Docker DNS resolver out, ports in, and a global
+     * connection limit this process's file limit allows.
+     */
     static String balancerConfig(String compose, int api, int stats, int health, List<Instance> gateways) {
         StringBuilder config = new StringBuilder();
         boolean skipping = false;
@@ -101,7 +104,9 @@ final class ScaledOutProduct implements AutoCloseable {
                 .replace("check port 8081", "check")
                 .replace("bind :8080", "bind 127.0.0.1:" + api)
                 .replace("bind :8404", "bind 127.0.0.1:" + stats)
-                .replace("bind :8405", "bind 127.0.0.1:" + health);
+                .replace("bind :8405", "bind 127.0.0.1:" + health)
+                // A container raises its file limit for maxconn; a test process keeps its own (often 20,000 here).
+                .replaceFirst("(?m)^(\\s+)maxconn \\d+", "$1maxconn 2000");
         for (Instance gateway : gateways) {
             Matcher server = Pattern.compile("server " + gateway.name() + " " + gateway.name() + ":8080").matcher(text);
             if (!server.find()) {
