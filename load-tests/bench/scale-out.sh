@@ -14,5 +14,7 @@ OUT="$ROOT/load-tests/target/bench/scale-out-$(date -u +%Y%m%dT%H%M%SZ).log"
 mkdir -p "$(dirname "$OUT")"
 (cd "$ROOT" && ./mvnw -B test -pl load-tests -Dtest=ScaleOutTest -Dsurefire.failIfNoSpecifiedTests=false \
   -DscaleOut.seconds="${SCALE_OUT_SECONDS:-120}") >"$OUT" 2>&1 || { tail -40 "$OUT"; say "failed: $OUT"; exit 1; }
-grep -E '^scale-out:|Tests run:|> (Global|POST|warm-up)' "$OUT" | sort -u
+grep -E '^scale-out:|Tests run:' "$OUT" | sort -u
+# The run that lost an instance is the newest feedback report.
+python3 "$BENCH/gatling-table.py" "$(ls -td "$ROOT"/load-tests/target/gatling/feedbackloopsimulation-* | head -1)"
 say "full output: $OUT; Gatling reports: load-tests/target/gatling/feedbackloopsimulation-*"

@@ -16,8 +16,9 @@ import reactor.core.publisher.Mono;
 /**
  * Decides who to retrain when: users named by LISTEN notifications as actuals arrive, plus a periodic sweep for
  * users due (missed notifications, restarts). Several users retrain at once, up to {@code concurrency}; one
- * user never twice at once in this process (a trigger for a user in flight is remembered and run after it), and
- * across processes the registry's compare-and-set and the exactly-once marking of actuals decide.
+ * user never twice at once in this process (a trigger for a user in flight is remembered and run after it), nor
+ * across processes (the pipeline holds the user's lock in PostgreSQL; the registry's compare-and-set and the
+ * exactly-once marking of actuals guard a lock lost with its session).
  */
 @Component
 public class RetrainScheduler extends SubscriptionLifecycle {
