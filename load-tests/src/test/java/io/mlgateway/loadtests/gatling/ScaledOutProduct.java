@@ -50,6 +50,16 @@ final class ScaledOutProduct implements AutoCloseable {
     }
 
     ScaledOutProduct() throws Exception {
+        try {
+            start();
+        } catch (Exception | AssertionError e) {
+            // Nothing started may outlive a failed start: the test's @AfterAll never sees this instance.
+            close();
+            throw e;
+        }
+    }
+
+    private void start() throws Exception {
         for (int i = 1; i <= 2; i++) {
             int port = AppProcess.freePort();
             int management = AppProcess.freePort();
