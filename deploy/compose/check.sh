@@ -23,43 +23,8 @@ shopt -s nullglob
 say() { printf '[check] %s\n' "$*"; }
 die() { say "FAIL: $*"; exit 1; }
 
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then "$@"
-  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-  else return 127
-  fi
-}
-
-APT_UPDATED=false
-# Installs Debian packages without starting their services (haproxy's postinst would start one): a temporary
-# policy-rc.d that answers "do not start" (101), only if the system has none of its own, as promtool.sh does.
-apt_install() {
-  command -v apt-get >/dev/null 2>&1 || die "missing $*; no apt-get: install them yourself"
-  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null 2>&1; then
-    die "missing $*; not root and no sudo: run 'apt-get install $*' as root"
-  fi
-  local log own_policy=false rc=0
-  log=$(mktemp "${TMPDIR:-/tmp}/compose-check-apt.XXXXXX")
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    if printf '#!/bin/sh\n# temporary, from deploy/compose/check.sh\nexit 101\n' \
-        | as_root tee /usr/sbin/policy-rc.d >/dev/null && as_root chmod 755 /usr/sbin/policy-rc.d; then
-      own_policy=true
-    fi
-  fi
-  say "installing $* (apt-get install -y --no-install-recommends; log $log)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" \
-      >>"$log" 2>&1 </dev/null || rc=$?
-  if [[ $rc -ne 0 && $APT_UPDATED == false ]]; then
-    say "apt-get install failed (exit $rc); running apt-get update and retrying"
-    APT_UPDATED=true rc=0
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update >>"$log" 2>&1 </dev/null || rc=$?
-    [[ $rc -eq 0 ]] && { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" \
-        >>"$log" 2>&1 </dev/null || rc=$?; }
-  fi
-  if [[ $own_policy == true ]]; then as_root rm -f /usr/sbin/policy-rc.d || true; fi
-  if [[ $rc -ne 0 ]]; then tail -n 20 "$log" >&2; die "could not install $* (exit $rc; full log $log)"; fi
-  rm -f "$log"
-}
+# as_root, apt_install
+source "$ROOT/deploy/apt-install.sh"
 
 # --- tools ----------------------------------------------------------------------------------------------------
 missing=()
@@ -70,7 +35,7 @@ for candidate in python3 /usr/bin/python3; do
   if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import yaml' 2>/dev/null; then PY=$candidate; break; fi
 done
 [[ -n $PY ]] || missing+=(python3-yaml)
-[[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+[[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}" || die "could not install ${missing[*]}"
 if [[ -z $PY ]]; then
   /usr/bin/python3 -c 'import yaml' 2>/dev/null || die "python3-yaml installed but /usr/bin/python3 cannot import yaml"
   PY=/usr/bin/python3

@@ -16,12 +16,8 @@ shopt -s nullglob
 say() { printf '[check] %s\n' "$*"; }
 die() { say "FAILED: $*"; exit 1; }
 
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then "$@"
-  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-  else return 127
-  fi
-}
+# as_root, apt_install
+source "$DIR/../apt-install.sh"
 
 # --- kubectl ------------------------------------------------------------------------------------------------------
 # The overlays use `labels:` and `patches:`, which need the kustomize built into kubectl >= 1.27 (kustomize v5).
@@ -49,21 +45,8 @@ ensure_kubectl() {
     say "kubectl not found: installing the package kubectl"
   fi
   command -v apt-get >/dev/null 2>&1 || die "no apt-get: install kubectl >= 1.27 yourself (or set KUBECTL=/path/to/kubectl)"
-  local log rc=0
-  log=$(mktemp "${TMPDIR:-/tmp}/kubectl-apt.XXXXXX")
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y kubectl >>"$log" 2>&1 </dev/null || rc=$?
-  if [[ $rc -ne 0 ]]; then
-    say "apt-get install failed (exit $rc); running apt-get update and retrying"
-    rc=0
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update >>"$log" 2>&1 </dev/null || rc=$?
-    [[ $rc -eq 0 ]] && { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y kubectl >>"$log" 2>&1 </dev/null || rc=$?; }
-  fi
-  if [[ $rc -ne 0 ]]; then
-    tail -n 10 "$log" >&2
-    die "could not install kubectl (exit $rc, log $log): add the Kubernetes project's or the Google Cloud SDK's apt repository, or set KUBECTL"
-  fi
-  rm -f "$log"
-  hash -r
+  apt_install kubectl \
+    || die "could not install kubectl: add the Kubernetes project's or the Google Cloud SDK's apt repository, or set KUBECTL"
   KUBECTL=kubectl   # the package's, whatever KUBECTL named before
   kubectl_usable || die "the package kubectl is installed, but $(command -v kubectl || echo kubectl) reports kustomize '$(kustomize_major)', older than v$KUSTOMIZE_MIN_MAJOR"
 }
