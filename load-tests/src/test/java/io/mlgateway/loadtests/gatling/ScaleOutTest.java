@@ -83,8 +83,15 @@ class ScaleOutTest {
                 throw new IllegalStateException(e);
             }
         });
-        // Gatling's JVM starts in a few seconds; stop half-way through the load.
-        Thread.sleep(Duration.ofSeconds(4 + SECONDS / 2).toMillis());
+        // Half-way through the load by its own progress (30 arrivals/s, each posting one actual), not by the clock:
+        // how long Gatling's JVM takes to start does not move the moment.
+        long halfWay = 30L * SECONDS / 2;
+        long loadDeadline = System.nanoTime() + Duration.ofSeconds(60 + SECONDS).toNanos();
+        while (storedActuals(users) < halfWay && !load.isDone() && System.nanoTime() < loadDeadline) {
+            Thread.sleep(200);
+        }
+        assertThat(load.isDone()).as("the load ended before half-way: %s", load.isDone() ? load.join().tail() : "")
+                .isFalse();
         ScaledOutProduct.Instance gateway = product.gateways.get(1);
         ScaledOutProduct.Instance retrainer = product.retrainers.get(1);
         String retrainerMetrics = retrainer.metrics();
@@ -95,8 +102,7 @@ class ScaleOutTest {
 
         long posted = run.okCount(FeedbackLoopSimulation.ACTUAL);
         assertThat(posted).as("actuals answered, from the summary of:%n%s", run.tail()).isPositive();
-        assertThat(product.db.count("SELECT count(*) FROM actual_rentals WHERE user_id LIKE '" + users + "-%'"))
-                .as("every actual the balancer answered 200 is stored").isEqualTo(posted);
+        assertThat(storedActuals(users)).as("every actual the balancer answered 200 is stored").isEqualTo(posted);
 
         // The surviving retrainer takes over: no user is left with a retrain due.
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
@@ -117,6 +123,10 @@ class ScaleOutTest {
                 .as("two models fitted from the same head").isZero();
         assertThat(product.db.count("SELECT count(*) FROM actual_rentals a JOIN rental_models m"
                 + " ON m.version = a.used_in_version WHERE a.user_id <> m.user_id")).isZero();
+    }
+
+    private long storedActuals(String users) {
+        return product.db.count("SELECT count(*) FROM actual_rentals WHERE user_id LIKE '" + users + "-%'");
     }
 
     private long due(String users) {
