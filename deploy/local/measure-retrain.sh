@@ -7,7 +7,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 USERS="${1:-40}"
-KEY="${GATEWAY_API_KEYS:-local-dev-key}"; KEY="${KEY%%,*}"
+KEY="${API_KEY:-local-dev-key}"   # the plain key (the gateway is configured with its hash)
 API="http://127.0.0.1:${SERVER_PORT:-8080}"
 LOG="${LOCAL_SERVICES_DIR:-$ROOT/.local-services}/apps/retrainer.log"
 RUN_ID="m$(date +%s)"

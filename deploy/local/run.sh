@@ -37,9 +37,9 @@ say "building the jars (./mvnw -DskipTests package)"
 mkdir -p "$RUN_DIR"
 stop_app gateway
 stop_app retrainer
-# The 'local' profile supplies a dev-only API key unless GATEWAY_API_KEYS is set.
-API_KEY="${GATEWAY_API_KEYS:-local-dev-key}"
-API_KEY="${API_KEY%%,*}"
+# The 'local' profile accepts the dev-only key local-dev-key unless GATEWAY_API_KEYS (key hashes) is set; the
+# example below sends API_KEY, the plain key, which the gateway's configuration never holds.
+API_KEY="${API_KEY:-local-dev-key}"
 say "starting the gateway on :$PORT (management :$MANAGEMENT_PORT), log $RUN_DIR/gateway.log"
 SPRING_PROFILES_ACTIVE="${SPRING_PROFILES_ACTIVE:-local}" SERVER_PORT="$PORT" MANAGEMENT_SERVER_PORT="$MANAGEMENT_PORT" \
   nohup java ${GATEWAY_JAVA_OPTS:--Xms512m -Xmx512m} -jar "$ROOT/gateway/target/gateway.jar" \

@@ -76,6 +76,14 @@ function instrument(value, path, nodes) {
   });
 }
 
+// kustomize writes long Secret values as base64 wrapped at 70 characters; the API server's decoder (Go's
+// encoding/base64) skips the line breaks, the schema's "byte" format does not: validate the value as the server reads it.
+function withoutBase64LineBreaks(obj) {
+  if (obj.kind !== "Secret" || !obj.data) return obj;
+  const data = Object.fromEntries(Object.entries(obj.data).map(([k, v]) => [k, typeof v === "string" ? v.replace(/[\r\n]/g, "") : v]));
+  return { ...obj, data };
+}
+
 function schemaErrors(obj) {
   const key = `${obj.apiVersion}/${obj.kind}`;
   const Model = MODELS.get(key);
@@ -84,7 +92,7 @@ function schemaErrors(obj) {
   const errors = [];
   try {
     // The generated validate function, run on the instrumented copy (`this` is the object validated).
-    Model.prototype.validate.call(instrument(obj, "", nodes));
+    Model.prototype.validate.call(instrument(withoutBase64LineBreaks(obj), "", nodes));
   } catch (e) {
     if (!Array.isArray(e.errors)) throw e;
     for (const err of e.errors) errors.push(`${err.instancePath || "/"} ${err.message}${err.params && Object.keys(err.params).length ? " " + JSON.stringify(err.params) : ""}`);

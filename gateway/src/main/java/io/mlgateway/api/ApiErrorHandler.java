@@ -1,6 +1,7 @@
 package io.mlgateway.api;
 
 import io.mlgateway.errors.ApiException;
+import io.mlgateway.errors.RateLimitedException;
 import io.mlgateway.errors.UnavailableException;
 import io.mlgateway.scoring.ScoringProperties;
 import org.slf4j.Logger;
@@ -21,9 +22,10 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Turns every failure on the API port into the error envelope ({@link ApiError}; under {@code /v2}, the Open
- * Inference Protocol's {@code {"error": …}}): client errors with their message and field,
- * overload as 503 + Retry-After, anything unexpected as a bare 500 whose details stay in the log. It runs
- * before Spring Boot's default handler (order -1) so no whitelabel page or stack trace ever reaches a client.
+ * Inference Protocol's {@code {"error": …}}): client errors with their message and field, overload as
+ * 503 + Retry-After, a key over its rate as 429 + Retry-After, anything unexpected as a bare 500 whose details stay
+ * in the log. It runs before Spring Boot's default handler (order -1) so no whitelabel page or stack trace ever
+ * reaches a client.
  */
 @Component
 @Order(-2)
@@ -70,6 +72,10 @@ public class ApiErrorHandler implements WebExceptionHandler {
             // http_server_requests and the cause is logged once by the component that saw it.
             log.atDebug().addKeyValue("request_id", requestId)
                     .log("503 on {} {}: {}", method, path, unavailable.getMessage());
+        } else if (error instanceof RateLimitedException limited) {
+            status = HttpStatus.TOO_MANY_REQUESTS;
+            body = ApiError.of(limited.getMessage(), null);
+            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
         } else if (error instanceof DataBufferLimitException) {
             status = HttpStatus.CONTENT_TOO_LARGE;
             body = ApiError.of("request body too large", null);

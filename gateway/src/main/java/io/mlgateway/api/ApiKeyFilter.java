@@ -1,9 +1,9 @@
 package io.mlgateway.api;
 
+import io.mlgateway.access.Admission;
+import io.mlgateway.access.ApiKeys;
 import io.mlgateway.errors.ApiException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.List;
+import io.mlgateway.errors.RateLimitedException;
 import java.util.Optional;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -15,11 +15,10 @@ import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 
 /**
- * Guards the scoring API with the {@code x-api-key} header. Keys are compared in constant time against every
- * configured key (no early exit on the first match either), so response timing tells an attacker nothing.
- * Which key a path takes is the route table's answer ({@link ApiRoutes#access}): model operations take the separate
- * {@code x-admin-key} instead, never a client key; paths outside the API are not guarded (actuator lives on its
- * own management port).
+ * Guards the API with the {@code x-api-key} header, and model operations with the separate {@code x-admin-key}
+ * (never a client key). Which one a path takes is the route table's answer ({@link ApiRoutes#access}); paths
+ * outside the API are not guarded (actuator lives on its own management port). Whether a key is accepted, and
+ * whether it is within its rate, is {@link ApiKeys}' answer; here it becomes 401, 403 or 429.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
@@ -28,15 +27,12 @@ public class ApiKeyFilter implements WebFilter {
     public static final String HEADER = "x-api-key";
     public static final String ADMIN_HEADER = "x-admin-key";
 
-    private final List<byte[]> keys;
-    private final List<byte[]> adminKeys;
-
+    private final ApiKeys keys;
     private final ApiRoutes routes;
 
-    public ApiKeyFilter(ApiProperties properties, ApiRoutes routes) {
+    public ApiKeyFilter(ApiKeys keys, ApiRoutes routes) {
+        this.keys = keys;
         this.routes = routes;
-        this.keys = properties.apiKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
-        this.adminKeys = properties.adminKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
     @Override
@@ -46,45 +42,23 @@ public class ApiKeyFilter implements WebFilter {
         if (access.isEmpty() || access.get() == Route.Access.PUBLIC) {
             return chain.filter(exchange);
         }
-        if (access.get() == Route.Access.ADMIN) {
-            return checkAdmin(exchange.getRequest().getHeaders().getFirst(ADMIN_HEADER))
-                    .then(chain.filter(exchange));
-        }
-        String presented = exchange.getRequest().getHeaders().getFirst(HEADER);
-        if (presented == null || presented.isEmpty()) {
-            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "missing " + HEADER + " header", HEADER));
-        }
-        if (!matches(keys, presented.getBytes(StandardCharsets.UTF_8))) {
-            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + HEADER, HEADER));
-        }
-        return chain.filter(exchange);
+        boolean admin = access.get() == Route.Access.ADMIN;
+        String header = admin ? ADMIN_HEADER : HEADER;
+        Admission admission = keys.admit(exchange.getRequest().getHeaders().getFirst(header),
+                admin ? ApiKeys.Role.ADMIN : ApiKeys.Role.CLIENT);
+        return admission.admitted() ? chain.filter(exchange) : Mono.error(refusal(admission, header));
     }
 
-    private Mono<Void> checkAdmin(String presented) {
-        if (adminKeys.isEmpty()) {
-            return Mono.error(new ApiException(HttpStatus.FORBIDDEN,
-                    "model operations are disabled: no admin keys configured (GATEWAY_ADMIN_KEYS)", null));
-        }
-        if (presented == null || presented.isEmpty()) {
-            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "missing " + ADMIN_HEADER + " header",
-                    ADMIN_HEADER));
-        }
-        if (!matches(adminKeys, presented.getBytes(StandardCharsets.UTF_8))) {
-            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + ADMIN_HEADER, ADMIN_HEADER));
-        }
-        return Mono.empty();
-    }
-
-    /** True when {@code presented} (the header's value) is one of the configured keys. */
-    public boolean accepts(String presented) {
-        return presented != null && !presented.isEmpty() && matches(keys, presented.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static boolean matches(List<byte[]> keys, byte[] presented) {
-        boolean match = false;
-        for (byte[] key : keys) {
-            match |= MessageDigest.isEqual(key, presented);
-        }
-        return match;
+    /** The failure a refused admission answers; one mapping for WebFlux and the direct routes. */
+    static RuntimeException refusal(Admission admission, String header) {
+        return switch (admission.outcome()) {
+            case MISSING -> new ApiException(HttpStatus.UNAUTHORIZED, "missing " + header + " header", header);
+            case INVALID -> new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + header, header);
+            case DISABLED -> new ApiException(HttpStatus.FORBIDDEN,
+                    "model operations are disabled: no admin keys configured (GATEWAY_ADMIN_KEYS)", null);
+            case LIMITED -> new RateLimitedException("rate limit of key '" + admission.keyName() + "' exceeded: "
+                    + admission.rateLimit() + " requests/s", admission.retryAfterSeconds());
+            case ADMITTED -> throw new IllegalArgumentException("an admitted request is not refused");
+        };
     }
 }

@@ -2,6 +2,8 @@ package io.mlgateway.api;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.mlgateway.access.Admission;
+import io.mlgateway.access.ApiKeys;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -32,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>The routes are those of {@link ApiRoutes} marked {@link Route#servedDirect()}, with the same handlers. Only
  * requests that are plainly well-formed at the HTTP level take them: the route's method, a JSON content type, an
- * acceptable Accept header and a valid API key. Everything else (401, 404, 405, 406, 415, other endpoints) falls
+ * acceptable Accept header and a valid API key (its rate limit is counted here, once). Everything else (401, 404, 405, 406, 415, other endpoints) falls
  * through to WebFlux and is answered there.
  *
  * <p>On by default; {@code gateway.api.direct-routes=false} sends everything through WebFlux.
@@ -45,7 +47,7 @@ public class DirectRoutes implements NettyRouteProvider {
     private static final String JSON = "application/json";
 
     private final List<Route> routes;
-    private final ApiKeyFilter keys;
+    private final ApiKeys keys;
     private final RequestBodies bodies;
     private final ApiErrorHandler errors;
     private final JsonMapper json;
@@ -53,7 +55,7 @@ public class DirectRoutes implements NettyRouteProvider {
     private final AccessLog accessLog;
     private final ConcurrentHashMap<MeterKey, Timer> timers = new ConcurrentHashMap<>();
 
-    public DirectRoutes(ApiRoutes api, ApiKeyFilter keys, RequestBodies bodies, ApiErrorHandler errors,
+    public DirectRoutes(ApiRoutes api, ApiKeys keys, RequestBodies bodies, ApiErrorHandler errors,
             JsonMapper json, MeterRegistry meters, AccessLog accessLog) {
         this.routes = api.direct();
         this.keys = keys;
@@ -77,7 +79,7 @@ public class DirectRoutes implements NettyRouteProvider {
                 && route.matchesRaw(path(request))
                 && isJson(request.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE))
                 && acceptsJson(request.requestHeaders().get(HttpHeaderNames.ACCEPT))
-                && keys.accepts(request.requestHeaders().get(ApiKeyFilter.HEADER));
+                && keys.recognises(request.requestHeaders().get(ApiKeyFilter.HEADER), ApiKeys.Role.CLIENT);
     }
 
     private Mono<Void> serve(Route route, HttpServerRequest req, HttpServerResponse res) {
@@ -88,7 +90,9 @@ public class DirectRoutes implements NettyRouteProvider {
         res.header(AccessLog.HEADER, requestId);
         Request request = new Request(route.variablesRaw(path), req.uri(),
                 bodies.read(req.receive(), contentLength(req)));
-        return Mono.defer(() -> route.handler().handle(request))
+        Admission admission = keys.admit(req.requestHeaders().get(ApiKeyFilter.HEADER), ApiKeys.Role.CLIENT);
+        return Mono.defer(() -> admission.admitted() ? route.handler().handle(request)
+                        : Mono.error(ApiKeyFilter.refusal(admission, ApiKeyFilter.HEADER)))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer for " + route)))
                 .map(answer -> new Answer(HttpStatus.OK.value(), null, json.writeValueAsBytes(answer), null))
                 // Every failure of the request becomes its error envelope; a failure to send (client gone) does not.

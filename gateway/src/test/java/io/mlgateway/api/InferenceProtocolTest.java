@@ -57,7 +57,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
-        "gateway.api.api-keys=" + InferenceProtocolTest.KEY,
+        "gateway.api.api-keys=" + InferenceProtocolTest.KEY_HASH,
         "gateway.regno.max-batch-size=" + InferenceProtocolTest.REGNO_MAX_BATCH,
         "gateway.rentals.max-batch-size=" + InferenceProtocolTest.RENTALS_MAX_BATCH})
 class InferenceProtocolTest {
@@ -72,6 +72,7 @@ class InferenceProtocolTest {
 
 
     static final String KEY = "oip-test-key";
+    static final String KEY_HASH = "sha256:b51226a80ae439346ba700076c7006a0e39e1c502c17f03bf28012aade180ec6"; // of KEY
     static final int REGNO_MAX_BATCH = 4;
     static final int RENTALS_MAX_BATCH = 8;
     static final JsonMapper JSON = JsonMapper.builder().build();

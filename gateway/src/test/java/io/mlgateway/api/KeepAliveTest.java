@@ -21,6 +21,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 class KeepAliveTest {
 
     static final String KEY = "test-key";
+    static final String KEY_HASH = "sha256:62af8704764faf8ea82fc61ce9c4c3908b6cb97d463a634e9e587d7c885db0ef"; // of KEY
 
     static void nextRequestIsAnsweredAfterABufferedRejection(int port) throws Exception {
         String sample = Files.readString(Path.of("../load-tests/bench/regno.json"));
@@ -44,7 +45,7 @@ class KeepAliveTest {
 
     @Nested
     @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-            "management.server.port=0", "gateway.api.api-keys=" + KEY, "gateway.api.direct-routes=false"})
+            "management.server.port=0", "gateway.api.api-keys=" + KEY_HASH, "gateway.api.direct-routes=false"})
     class OnWebFlux {
 
         @LocalServerPort
@@ -58,7 +59,7 @@ class KeepAliveTest {
 
     @Nested
     @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-            "management.server.port=0", "gateway.api.api-keys=" + KEY, "gateway.api.direct-routes=true"})
+            "management.server.port=0", "gateway.api.api-keys=" + KEY_HASH, "gateway.api.direct-routes=true"})
     class OnDirectRoutes {
 
         @LocalServerPort

@@ -1,6 +1,7 @@
 package io.mlgateway.api;
 
 import static io.mlgateway.rentals.RentalsTestSupport.await;
+import io.mlgateway.shared.testing.KeyHashes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
@@ -87,8 +88,8 @@ class OpenApiContractTest {
         registry.add("spring.r2dbc.password", db::password);
         registry.add("spring.data.redis.url", LocalServices::redisUri);
         registry.add("spring.kafka.bootstrap-servers", LocalServices::kafkaBootstrap);
-        registry.add("gateway.api.api-keys", () -> KEY);
-        registry.add("gateway.api.admin-keys", () -> ADMIN_KEY);
+        registry.add("gateway.api.api-keys", () -> KeyHashes.sha256(KEY));
+        registry.add("gateway.api.admin-keys", () -> KeyHashes.sha256(ADMIN_KEY));
         registry.add("gateway.rentals.startup-retry", () -> "500ms");
     }
 

@@ -51,7 +51,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
-        "gateway.api.api-keys=" + InferenceProtocolTest.KEY})
+        "gateway.api.api-keys=" + InferenceProtocolTest.KEY_HASH})
 class ProtocolEquivalenceTest {
 
     private static final LocalServices.TestDatabase db = LocalServices.freshDatabase();

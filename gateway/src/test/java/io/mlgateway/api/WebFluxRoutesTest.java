@@ -20,7 +20,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
-        "gateway.api.api-keys=test-key",
+        "gateway.api.api-keys=sha256:62af8704764faf8ea82fc61ce9c4c3908b6cb97d463a634e9e587d7c885db0ef",
         "gateway.api.max-body-size=1KB",
         "gateway.api.direct-routes=false"})
 class WebFluxRoutesTest {

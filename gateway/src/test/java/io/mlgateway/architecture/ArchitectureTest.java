@@ -42,7 +42,7 @@ class ArchitectureTest {
             .layer(CAPABILITIES).definedBy("io.mlgateway.regno..", "io.mlgateway.rentals..", "io.mlgateway.modelops..")
             .layer(PROTOCOL).definedBy("io.mlgateway.oip..")
             .layer(SERVING).definedBy("io.mlgateway.scoring..", "io.mlgateway.modelstore..",
-                    "io.mlgateway.inferencelog..")
+                    "io.mlgateway.inferencelog..", "io.mlgateway.access..")
             .layer(CONTRACTS).definedBy("io.mlgateway.shared.actuals..", "io.mlgateway.shared.features..",
                     "io.mlgateway.shared.inferencelog..", "io.mlgateway.shared.modelstore..",
                     "io.mlgateway.shared.notify..", "io.mlgateway.shared.schema..", "io.mlgateway.shared.trees..",

@@ -16,6 +16,7 @@ import io.mlgateway.regno.RegnoProperties;
 import io.mlgateway.rentals.RentalsProperties;
 import io.mlgateway.scoring.ScoringProperties;
 import io.mlgateway.shared.storage.DatabaseProperties;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -59,8 +60,9 @@ class ConfigurationPropertiesTest {
     static class GatewayProperties {
     }
 
-    /** The one key without a default: API keys are secrets, from the environment only. */
-    private static final String API_KEYS = "gateway.api.api-keys=client-key";
+    /** The one key without a default: API keys are secrets, from the environment only (as hashes). */
+    private static final String CLIENT_KEY = "client sha256:8eb943e7040b69a94bf39562088223755bff4c2e7c5fc257f1e08f870fe01d35";
+    private static final String API_KEYS = "gateway.api.api-keys=" + CLIENT_KEY;
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withUserConfiguration(GatewayProperties.class)
@@ -79,7 +81,7 @@ class ConfigurationPropertiesTest {
 
     @Test
     void theShippedApplicationYmlChangesNoDefault() {
-        runner.withInitializer(environment(Map.of("GATEWAY_API_KEYS", "client-key"), "application.yml"))
+        runner.withInitializer(environment(Map.of("GATEWAY_API_KEYS", CLIENT_KEY), "application.yml"))
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertDefaults(context.getBean(ApiProperties.class), context.getBean(AccessLogProperties.class),
@@ -92,9 +94,8 @@ class ConfigurationPropertiesTest {
     private static void assertDefaults(ApiProperties api, AccessLogProperties accessLog, RegnoProperties regno,
             RentalsProperties rentals, ModelCacheProperties modelCache, ScoringProperties scoring,
             InferenceLogProperties inferenceLog) {
-        assertThat(api.apiKeys()).containsExactly("client-key");
-        assertThat(api.adminKeys()).isEmpty();
-        assertThat(api.maxBodySize()).isEqualTo(DataSize.ofKilobytes(256));
+        assertThat(api).isEqualTo(new ApiProperties(List.of(CLIENT_KEY), List.of(), null, null, Duration.ofSeconds(10), 0,
+                Duration.ofSeconds(1), DataSize.ofKilobytes(256)));
         assertThat(accessLog).isEqualTo(new AccessLogProperties(0.01, Duration.ofMillis(250)));
         assertThat(regno.model()).isEqualTo(new ClassPathResource("models/regno/micromodel.cbm"));
         assertThat(regno.model().exists()).isTrue();
@@ -118,7 +119,10 @@ class ConfigurationPropertiesTest {
             gateway.rentals.pending-log-timeout=0s | gateway.rentals.pending-log-timeout must be positive, was PT0S
             gateway.regno.max-batch-size=0 | gateway.regno.max-batch-size must be at least 1, was 0
             gateway.api.max-body-size=0B | gateway.api.max-body-size must be positive, was 0B
-            gateway.api.admin-keys=client-key | gateway.api.admin-keys must not repeat a key of gateway.api.api-keys
+            gateway.api.admin-keys=client-key | gateway.api.admin-keys[0]: the entry is not '[name] sha256:<64 hex digits> [<n>/s]' (a plain-text key is refused
+            gateway.api.default-rate-limit=-1 | gateway.api.default-rate-limit must be at least 0, was -1
+            gateway.api.rate-limit-burst=0s | gateway.api.rate-limit-burst must be positive, was PT0S
+            gateway.api.key-file-check-interval=0s | gateway.api.key-file-check-interval must be positive, was PT0S
             gateway.access-log.sample-rate=1.5 | gateway.access-log.sample-rate must be between 0.0 and 1.0, was 1.5
             gateway.access-log.slow-threshold=-1s | gateway.access-log.slow-threshold must not be negative, was PT-1S
             gateway.model-cache.read-batch-size=0 | gateway.model-cache.read-batch-size must be at least 1, was 0
@@ -158,23 +162,40 @@ class ConfigurationPropertiesTest {
                 .contains("gateway.rentals.max-batch-size must be at least 1, was -5");
     }
 
+    /** A plain-text key pasted where its hash belongs stops start-up, and the report does not repeat it. */
+    @Test
+    void aPlainTextKeyIsRefusedWithoutBeingEchoed(CapturedOutput output) {
+        SpringApplication application = new SpringApplication(GatewayProperties.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        assertThatThrownBy(() -> application.run("--gateway.api.api-keys=" + CLIENT_KEY + ",s3cr3t-plain-key-4711")
+                .close()).isNotNull();
+        assertThat(output).contains("APPLICATION FAILED TO START").contains("gateway.api.api-keys[1]")
+                .contains("a plain-text key is refused").doesNotContain("s3cr3t-plain-key-4711");
+    }
+
     @Test
     void theDocumentedEnvironmentVariablesBind() {
-        Map<String, Object> variables = Map.of(
-                "GATEWAY_API_KEYS", "k1, k2",
-                "GATEWAY_ADMIN_KEYS", "admin",
+        Map<String, Object> variables = new HashMap<>(Map.of(
+                "GATEWAY_API_KEYS", "k1 sha256:6ab9f1eb8f7d3388f4f9d586f66e99fd54080df2c446f0e58668b09c08a16dd0, sha256:015f7e6bc5aeaf483724089e9252cc13b50951a6b69412522765cff4d780306e 500/s",
+                "GATEWAY_ADMIN_KEYS", "admin sha256:8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918",
                 "GATEWAY_MODEL_CACHE_MAX_BYTES", "1400MB",
                 "GATEWAY_MODEL_CACHE_READ_BATCH_SIZE", "50",
                 "GATEWAY_MODEL_CACHE_WARM_UP_USERS", "0",
                 "GATEWAY_SCORING_QUEUE_CAPACITY", "8",
                 "GATEWAY_SCORING_BATCHING_MAX_BATCH_SIZE", "1",
                 "GATEWAY_INFERENCE_LOG_CAPACITY", "10",
-                "GATEWAY_API_DIRECT_ROUTES", "false");
+                "GATEWAY_API_DIRECT_ROUTES", "false"));
+        variables.put("GATEWAY_API_KEY_FILE", "/run/secrets/api-keys");
+        variables.put("GATEWAY_API_ADMIN_KEY_FILE", "/run/secrets/admin-keys");
+        variables.put("GATEWAY_API_DEFAULT_RATE_LIMIT", "100");
         runner.withInitializer(environment(variables, "application.yml")).run(context -> {
             assertThat(context).hasNotFailed();
             ApiProperties api = context.getBean(ApiProperties.class);
-            assertThat(api.apiKeys()).containsExactly("k1", "k2");
-            assertThat(api.adminKeys()).containsExactly("admin");
+            assertThat(api.apiKeys()).containsExactly("k1 sha256:6ab9f1eb8f7d3388f4f9d586f66e99fd54080df2c446f0e58668b09c08a16dd0", "sha256:015f7e6bc5aeaf483724089e9252cc13b50951a6b69412522765cff4d780306e 500/s");
+            assertThat(api.adminKeys()).containsExactly("admin sha256:8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918");
+            assertThat(api.keyFile()).isEqualTo(Path.of("/run/secrets/api-keys"));
+            assertThat(api.adminKeyFile()).isEqualTo(Path.of("/run/secrets/admin-keys"));
+            assertThat(api.defaultRateLimit()).isEqualTo(100);
             ModelCacheProperties modelCache = context.getBean(ModelCacheProperties.class);
             assertThat(modelCache.maxBytes()).isEqualTo(DataSize.ofMegabytes(1400));
             assertThat(modelCache.readBatchSize()).isEqualTo(50);
@@ -192,12 +213,12 @@ class ConfigurationPropertiesTest {
     void theLocalProfileSetsDevKeysThatTheEnvironmentStillOverrides() {
         runner.withInitializer(environment(Map.of(), "application-local.yml", "application.yml")).run(context -> {
             ApiProperties api = context.getBean(ApiProperties.class);
-            assertThat(api.apiKeys()).containsExactly("local-dev-key");
-            assertThat(api.adminKeys()).containsExactly("local-admin-key");
+            assertThat(api.apiKeys()).containsExactly("local-dev sha256:ed5a18fb8f807f996d649e379d3f35f39c543a91bdbf88c492f2ebd10d4df86c");
+            assertThat(api.adminKeys()).containsExactly("local-admin sha256:4ab7b7cd7a009307f975da639ffcb2f104e371d271e936dab005ee993474b81d");
         });
-        runner.withInitializer(environment(Map.of("GATEWAY_API_KEYS", "mine"), "application-local.yml",
+        runner.withInitializer(environment(Map.of("GATEWAY_API_KEYS", CLIENT_KEY), "application-local.yml",
                 "application.yml")).run(context -> {
-            assertThat(context.getBean(ApiProperties.class).apiKeys()).containsExactly("mine");
+            assertThat(context.getBean(ApiProperties.class).apiKeys()).containsExactly(CLIENT_KEY);
         });
     }
 
@@ -222,7 +243,7 @@ class ConfigurationPropertiesTest {
         int checked = 0;
         for (Class<?> type : CLASSES) {
             String prefix = type.getAnnotation(ConfigurationProperties.class).value();
-            Map<String, Object> required = new HashMap<>(Map.of("gateway.api.api-keys", "client-key"));
+            Map<String, Object> required = new HashMap<>(Map.of("gateway.api.api-keys", CLIENT_KEY));
             Object defaults = bind(required, prefix, type);
             for (var property : metadata.entrySet()) {
                 if (!property.getKey().startsWith(prefix + ".")) {
@@ -230,8 +251,10 @@ class ConfigurationPropertiesTest {
                 }
                 JsonNode node = property.getValue();
                 assertThat(node.path("description").asString()).as(property.getKey()).isNotBlank();
-                // API keys have no default (secrets); no admin key is an empty list, which metadata cannot show.
-                assertThat(node.has("defaultValue") || property.getKey().matches("gateway\\.api\\.(api|admin)-keys"))
+                // API keys have no default (secrets); no admin key is an empty list and no key file is none, which
+                // metadata cannot show.
+                assertThat(node.has("defaultValue")
+                        || property.getKey().matches("gateway\\.api\\.((api|admin)-keys|(admin-)?key-file)"))
                         .as(property.getKey() + " documents its default").isTrue();
                 if (node.has("defaultValue")) {
                     // Setting the documented default explicitly binds what binding nothing does.

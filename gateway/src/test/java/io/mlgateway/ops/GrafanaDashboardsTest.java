@@ -49,11 +49,12 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
-        "gateway.api.api-keys=" + GrafanaDashboardsTest.KEY,
+        "gateway.api.api-keys=" + GrafanaDashboardsTest.KEY_HASH,
         "gateway.rentals.startup-retry=500ms"})
 class GrafanaDashboardsTest {
 
     static final String KEY = "grafana-test-key";
+    static final String KEY_HASH = "sha256:df1ce3c5737cda3d246711978973b96479e75267c9d022aaf09c7c14519e4879"; // of KEY
 
     /** The test's working directory is the gateway module. */
     private static final Path GRAFANA = Path.of("..", "deploy", "grafana");

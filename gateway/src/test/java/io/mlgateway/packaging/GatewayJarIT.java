@@ -1,6 +1,7 @@
 package io.mlgateway.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.mlgateway.shared.testing.KeyHashes;
 
 import io.mlgateway.shared.testing.AppProcess;
 import java.net.URI;
@@ -43,7 +44,7 @@ class GatewayJarIT {
         int port = AppProcess.freePort();
         int managementPort = AppProcess.freePort();
         Path log = Files.createTempFile("gateway-jar", ".log");
-        gateway = AppProcess.start(Path.of("target", "gateway.jar"), Map.of("GATEWAY_API_KEYS", "jar-test-key",
+        gateway = AppProcess.start(Path.of("target", "gateway.jar"), Map.of("GATEWAY_API_KEYS", KeyHashes.sha256("jar-test-key"),
                         "SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(managementPort)),
                 AppProcess.Environment.ONLY_GIVEN, log, "-Xmx256m");
 

@@ -1,6 +1,7 @@
 package io.mlgateway.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.mlgateway.shared.testing.KeyHashes;
 
 import io.mlgateway.shared.features.RentalFeatures;
 import io.mlgateway.shared.modelstore.ModelRecord;
@@ -57,7 +58,7 @@ class RestartUnderLoadIT {
         int port = AppProcess.freePort();
         int management = AppProcess.freePort();
         Map<String, String> environment = new HashMap<>(AppProcess.services(db));
-        environment.putAll(Map.of("GATEWAY_API_KEYS", KEY, "SERVER_PORT", Integer.toString(port),
+        environment.putAll(Map.of("GATEWAY_API_KEYS", KeyHashes.sha256(KEY), "SERVER_PORT", Integer.toString(port),
                 "MANAGEMENT_SERVER_PORT", Integer.toString(management),
                 "GATEWAY_MODEL_CACHE_WARM_UP_PUBLISH_INTERVAL", "1s", "GATEWAY_RENTALS_STARTUP_RETRY", "500ms"));
         String readiness = "http://127.0.0.1:" + management + "/actuator/health/readiness";

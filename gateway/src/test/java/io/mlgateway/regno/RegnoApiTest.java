@@ -34,7 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
-        "gateway.api.api-keys=test-key-1, test-key-2",
+        "gateway.api.api-keys=sha256:1255558df586ae279007fffa27ec17451d1507f7ac5442add9ffbc070f9f623b, sha256:e25dcda7a7c513d31cb469727bd4283c8d975f1778fb1efab4e28d2a761fda01",
         "gateway.api.max-body-size=128KB",
         "gateway.regno.max-batch-size=100",
         "gateway.scoring.threads=1",

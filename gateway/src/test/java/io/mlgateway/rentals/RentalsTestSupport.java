@@ -1,6 +1,7 @@
 package io.mlgateway.rentals;
 
 import io.mlgateway.shared.features.RentalFeatures;
+import io.mlgateway.shared.testing.KeyHashes;
 import io.mlgateway.shared.testing.LocalServices;
 import io.mlgateway.shared.training.BikeSharingData;
 import java.time.Duration;
@@ -25,7 +26,7 @@ public final class RentalsTestSupport {
                 "spring.r2dbc.password", db.password(),
                 "spring.data.redis.url", LocalServices.redisUri(),
                 "spring.kafka.bootstrap-servers", LocalServices.kafkaBootstrap(),
-                "gateway.api.api-keys", "rentals-test-key",
+                "gateway.api.api-keys", KeyHashes.sha256("rentals-test-key"),
                 "gateway.rentals.startup-retry", "500ms");
     }
 

@@ -1,6 +1,7 @@
 package io.mlgateway.retrain;
 
 import io.mlgateway.shared.testing.AppProcess;
+import io.mlgateway.shared.testing.KeyHashes;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,8 +31,8 @@ final class GatewayProcess implements AutoCloseable {
     static GatewayProcess start(Map<String, String> environment) throws IOException {
         int port = AppProcess.freePort();
         Map<String, String> env = new HashMap<>(environment);
-        env.put("GATEWAY_API_KEYS", KEY);
-        env.put("GATEWAY_ADMIN_KEYS", ADMIN_KEY);
+        env.put("GATEWAY_API_KEYS", KeyHashes.sha256(KEY));
+        env.put("GATEWAY_ADMIN_KEYS", KeyHashes.sha256(ADMIN_KEY));
         env.put("SERVER_PORT", Integer.toString(port));
         env.put("MANAGEMENT_SERVER_PORT", Integer.toString(AppProcess.freePort()));
         return new GatewayProcess(AppProcess.start(Path.of("..", "gateway", "target", "gateway.jar"), env,

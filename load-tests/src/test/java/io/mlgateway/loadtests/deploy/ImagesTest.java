@@ -1,6 +1,7 @@
 package io.mlgateway.loadtests.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.mlgateway.shared.testing.KeyHashes;
 
 import io.mlgateway.shared.testing.AppProcess;
 import io.mlgateway.shared.testing.LocalServices;
@@ -67,7 +68,7 @@ class ImagesTest {
         int management = AppProcess.freePort();
         Map<String, String> env = new HashMap<>(AppProcess.services(db));
         env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management),
-                "GATEWAY_API_KEYS", KEY, "JAVA_TOOL_OPTIONS", "-Xmx384m"));
+                "GATEWAY_API_KEYS", KeyHashes.sha256(KEY), "JAVA_TOOL_OPTIONS", "-Xmx384m"));
         AppProcess gateway = AppProcess.startImage(RUNNER, GATEWAY, env, LOGS.resolve("gateway.log"));
         try {
             gateway.await("gateway ready", Duration.ofMinutes(2), () -> AppProcess.get("http://127.0.0.1:"

@@ -1,6 +1,7 @@
 package io.mlgateway.loadtests.gatling;
 
 import io.mlgateway.shared.testing.AppProcess;
+import io.mlgateway.shared.testing.KeyHashes;
 import io.mlgateway.shared.testing.LocalServices;
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -34,7 +35,7 @@ public final class ProductUnderTest implements AutoCloseable {
         int management = AppProcess.freePort();
         Map<String, String> gateway = new HashMap<>(AppProcess.services(db));
         gateway.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management),
-                "GATEWAY_API_KEYS", API_KEY));
+                "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY)));
         AppProcess gatewayProcess = start("gateway", "gateway/target/gateway.jar", "-Xmx384m", gateway);
         gatewayProcess.await("gateway ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:" + management
                 + "/actuator/health/readiness") == 200 && rentalsAnswers());

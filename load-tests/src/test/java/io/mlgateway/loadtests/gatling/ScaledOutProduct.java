@@ -1,6 +1,7 @@
 package io.mlgateway.loadtests.gatling;
 
 import io.mlgateway.shared.testing.AppProcess;
+import io.mlgateway.shared.testing.KeyHashes;
 import io.mlgateway.shared.testing.LocalServices;
 import java.io.IOException;
 import java.net.URI;
@@ -65,7 +66,7 @@ final class ScaledOutProduct implements AutoCloseable {
             int management = AppProcess.freePort();
             Map<String, String> env = new HashMap<>(AppProcess.services(db));
             env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT",
-                    Integer.toString(management), "GATEWAY_API_KEYS", API_KEY));
+                    Integer.toString(management), "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY)));
             AppProcess gateway = start("gateway-" + i, "gateway/target/gateway.jar", "-Xmx384m", env);
             gateway.await("gateway-" + i + " ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:"
                     + management + "/actuator/health/readiness") == 200);
