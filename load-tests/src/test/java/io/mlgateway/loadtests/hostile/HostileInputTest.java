@@ -25,6 +25,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import tools.jackson.databind.JsonNode;
@@ -34,7 +35,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Hostile input against the packaged gateway over real HTTP (jqwik properties): valid bodies of every scoring
  * endpoint of both protocols, then truncated, spliced with garbage or invalid UTF-8, nested thousands deep, with
  * values replaced by NaN, Infinity, huge numbers, huge strings, wrong types, with unknown fields; and rentals users
- * with odd ids (path traversal, SQL metacharacters, very long, percent-encoded). Every answer is a 200 or a 4xx in
+ * with odd ids (path traversal, SQL metacharacters, very long, percent-encoded); batches over the row limit (and
+ * over the body limit). Every answer is a 200 or a 4xx in
  * the API's error envelope, never a 5xx or a stack trace, and the inference log holds exactly the predictions that
  * were answered 200: nothing from a rejected request.
  *
@@ -179,6 +181,36 @@ class HostileInputTest {
         if (answer.statusCode() == 200 && endpoint.rentalsRows()) {
             answeredPredictions.addAndGet(rows(answer.body()));
         }
+    }
+
+    /** A batch endpoint and its body with {@code rows} rows: over the 256-row limit, sometimes over the 256 KB body limit. */
+    static byte[] batch(String path, int rows) throws Exception {
+        String regno = Files.readString(ROOT.resolve("deploy/local/sample-regno.json")).trim();
+        return switch (path) {
+            case "/v1/regno/predict/batch" -> ("{\"instances\":[" + String.join(",", java.util.Collections.nCopies(rows, regno))
+                    + "]}").getBytes(StandardCharsets.UTF_8);
+            case "/v1/rentals/hostile-user/predict/batch" -> ("{\"instances\":["
+                    + String.join(",", java.util.Collections.nCopies(rows, "{\"features\":" + HOUR + "}")) + "]}")
+                    .getBytes(StandardCharsets.UTF_8);
+            default -> ("{\"parameters\":{\"user_id\":\"hostile-user\"},\"inputs\":[{\"name\":\"features\",\"shape\":["
+                    + rows + ",12],\"datatype\":\"FP32\",\"data\":["
+                    + String.join(",", java.util.Collections.nCopies(rows, "3,1,7,17,0,3,1,1,0.72,0.66,0.5,0.2")) + "]}]}")
+                    .getBytes(StandardCharsets.UTF_8);
+        };
+    }
+
+    @Property(tries = 30)
+    void oversizedBatchesAreRefusedWholeInTheEnvelope(
+            @ForAll("batchEndpoint") String path, @ForAll @IntRange(min = 257, max = 2_000) int rows) throws Exception {
+        HttpResponse<String> answer = post(path, batch(path, rows));
+        assertAnsweredInTheEnvelope(path, answer);
+        assertThat(answer.statusCode()).as("%s with %d rows", path, rows).isIn(400, 413);
+    }
+
+    @Provide
+    Arbitrary<String> batchEndpoint() {
+        return Arbitraries.of("/v1/regno/predict/batch", "/v1/rentals/hostile-user/predict/batch",
+                "/v2/models/rentals/infer");
     }
 
     @Provide
