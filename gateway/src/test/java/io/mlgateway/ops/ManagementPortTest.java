@@ -38,11 +38,7 @@ class ManagementPortTest {
 
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
-        registry.add("spring.r2dbc.url", db::r2dbcUrl);
-        registry.add("spring.r2dbc.username", db::user);
-        registry.add("spring.r2dbc.password", db::password);
-        registry.add("spring.data.redis.url", LocalServices::redisUri);
-        registry.add("spring.kafka.bootstrap-servers", LocalServices::kafkaBootstrap);
+        db.springProperties().forEach((key, value) -> registry.add(key, () -> value));
         registry.add("gateway.api.api-keys", () -> "ops-visible-name " + KEY_HASH);
     }
 

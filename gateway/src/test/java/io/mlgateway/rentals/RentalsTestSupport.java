@@ -20,14 +20,10 @@ public final class RentalsTestSupport {
 
     /** Spring properties pointing a gateway at the local services and at {@code db}'s schema. */
     static Map<String, Object> properties(LocalServices.TestDatabase db) {
-        return Map.of(
-                "spring.r2dbc.url", db.r2dbcUrl(),
-                "spring.r2dbc.username", db.user(),
-                "spring.r2dbc.password", db.password(),
-                "spring.data.redis.url", LocalServices.redisUri(),
-                "spring.kafka.bootstrap-servers", LocalServices.kafkaBootstrap(),
-                "gateway.api.api-keys", KeyHashes.sha256("rentals-test-key"),
-                "gateway.rentals.startup-retry", "500ms");
+        Map<String, Object> properties = new java.util.HashMap<>(db.springProperties());
+        properties.put("gateway.api.api-keys", KeyHashes.sha256("rentals-test-key"));
+        properties.put("gateway.rentals.startup-retry", "500ms");
+        return properties;
     }
 
     /** An hour as a v1 {@code /v1/rentals/{user}/predict} body. */

@@ -103,6 +103,16 @@ public final class LocalServices {
             return pgPassword();
         }
 
+        /** The Spring properties that point an application at this schema and at the local Redis and Kafka. */
+        public java.util.Map<String, String> springProperties() {
+            return java.util.Map.of(
+                    "spring.r2dbc.url", r2dbcUrl,
+                    "spring.r2dbc.username", pgUser(),
+                    "spring.r2dbc.password", pgPassword(),
+                    "spring.data.redis.url", redisUri(),
+                    "spring.kafka.bootstrap-servers", kafkaBootstrap());
+        }
+
         /** A plain (unpooled) connection factory; each call is a separate "instance". */
         public ConnectionFactory connectionFactory() {
             return ConnectionFactories.get(io.r2dbc.spi.ConnectionFactoryOptions.parse(r2dbcUrl).mutate()
