@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the JMH scoring/JSON/key-check micro-benchmarks of load-tests (RegnoScoringBenchmark, RentalsScoringBenchmark,
-# JsonParsingBenchmark, ApiKeysBenchmark): in-process, no HTTP, no servers or ports. Scores are µs per operation (AverageTime);
+# Runs the JMH scoring/JSON/key-check micro-benchmarks of load-tests (RegnoScoringBenchmark,
+# RentalsScoringBenchmark, JsonParsingBenchmark, ApiKeysBenchmark): in-process, no HTTP, no servers or ports.
+# Scores are µs per operation (AverageTime; ApiKeysBenchmark in ns);
 # the batched variants (…Batch1/8/64) are normalised to µs per row.
 #
 #   load-tests/bench/run-jmh.sh                       # everything (roughly 5 min on 2 cores)
