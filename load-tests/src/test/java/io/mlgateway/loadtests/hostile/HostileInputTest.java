@@ -35,10 +35,10 @@ import tools.jackson.databind.json.JsonMapper;
  * Hostile input against the packaged gateway over real HTTP (jqwik properties): valid bodies of every scoring
  * endpoint of both protocols, then truncated, spliced with garbage or invalid UTF-8, nested thousands deep, with
  * values replaced by NaN, Infinity, huge numbers, huge strings, wrong types, with unknown fields; and rentals users
- * with odd ids (path traversal, SQL metacharacters, very long, percent-encoded); batches over the row limit (and
- * over the body limit). Every answer is a 200 or a 4xx in
- * the API's error envelope, never a 5xx or a stack trace, and the inference log holds exactly the predictions that
- * were answered 200: nothing from a rejected request.
+ * with odd ids (path traversal, SQL metacharacters, very long, percent-encoded), also on the read-only and admin
+ * endpoints; hostile bodies on the admin rollback; batches over the row limit (and over the body limit). Every
+ * answer is a 200 or a 4xx in the API's error envelope, never a 5xx or a stack trace, and the inference log holds
+ * exactly the predictions that were answered 200: nothing from a rejected request.
  *
  * <p>Not covered yet: a request line over Netty's 4,096-byte limit (a user id of ~4,000 characters) is refused by
  * the HTTP decoder with a 414 and an empty body, before any handler, so outside the envelope.
@@ -47,6 +47,7 @@ class HostileInputTest {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final String KEY = "hostile-key";
+    private static final String ADMIN_KEY = "hostile-admin-key";
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -70,7 +71,7 @@ class HostileInputTest {
         int management = AppProcess.freePort();
         Map<String, String> env = new HashMap<>(AppProcess.services(db));
         env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management),
-                "GATEWAY_API_KEYS", KeyHashes.sha256(KEY)));
+                "GATEWAY_API_KEYS", KeyHashes.sha256(KEY), "GATEWAY_ADMIN_KEYS", KeyHashes.sha256(ADMIN_KEY)));
         gateway = AppProcess.start(ROOT.resolve("gateway/target/gateway.jar"), env,
                 AppProcess.Environment.INHERIT_OTHERS, Path.of("target/hostile/gateway.log"), "-Xmx384m");
         gateway.await("gateway ready", Duration.ofMinutes(2), () -> AppProcess.get("http://127.0.0.1:" + management
@@ -226,27 +227,49 @@ class HostileInputTest {
     void oddUserIdsAreAnsweredOrRefusedNeverA5xx(@ForAll("oddUserId") String user) throws Exception {
         // As sent: raw characters the URI allows, everything else percent-encoded, so the server sees the odd id.
         String encoded = URLEncoder.encode(user, StandardCharsets.UTF_8).replace("+", "%20");
-        String path = "/v1/rentals/" + (user.matches("[A-Za-z0-9._~%-]+") ? user : encoded) + "/predict";
+        String id = user.matches("[A-Za-z0-9._~%-]+") ? user : encoded;
+        String path = "/v1/rentals/" + id + "/predict";
         HttpResponse<String> answer = post(path, ("{\"features\":" + HOUR + "}").getBytes(StandardCharsets.UTF_8));
         assertAnsweredInTheEnvelope(path, answer);
         if (answer.statusCode() == 200) {
             answeredPredictions.incrementAndGet();
         }
+        // The same id on the read-only endpoints and on the admin rollback.
+        for (String read : List.of("/model", "/models", "/quality")) {
+            assertAnsweredInTheEnvelope("/v1/rentals/" + id + read, send("GET", "/v1/rentals/" + id + read, null, false));
+        }
+        String rollback = "/v1/admin/rentals/" + id + "/rollback";
+        assertAnsweredInTheEnvelope(rollback, send("POST", rollback, "{\"version\":1}".getBytes(StandardCharsets.UTF_8), true));
+    }
+
+    @Property(tries = 100)
+    void hostileRollbackBodiesAreRefusedInTheEnvelope(@ForAll("hostileBody") byte[] body) throws Exception {
+        String rollback = "/v1/admin/rentals/hostile-user/rollback";
+        HttpResponse<String> answer = send("POST", rollback, body, true);
+        assertAnsweredInTheEnvelope(rollback, answer);
+        assertThat(answer.statusCode()).as("nothing to roll back to: never a 200").isBetween(400, 499);
     }
 
     private static HttpResponse<String> post(String path, byte[] body) throws Exception {
-        HttpRequest request;
+        return send("POST", path, body, false);
+    }
+
+    /** A request with the client key, or with the admin key for {@code admin}; a null body sends none. */
+    private static HttpResponse<String> send(String method, String path, byte[] body, boolean admin) throws Exception {
+        URI uri;
         try {
-            request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                    .timeout(Duration.ofSeconds(30)).header("x-api-key", KEY).header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+            uri = URI.create("http://127.0.0.1:" + port + path);
         } catch (IllegalArgumentException notAUri) {
             // A path java.net.URI itself refuses never reaches a server; send it percent-encoded instead.
-            request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                            + URLEncoder.encode(path, StandardCharsets.UTF_8).replace("%2F", "/").replace("+", "%20")))
-                    .timeout(Duration.ofSeconds(30)).header("x-api-key", KEY).header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+            uri = URI.create("http://127.0.0.1:" + port
+                    + URLEncoder.encode(path, StandardCharsets.UTF_8).replace("%2F", "/").replace("+", "%20"));
         }
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                .header(admin ? "x-admin-key" : "x-api-key", admin ? ADMIN_KEY : KEY)
+                .header("content-type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
         return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
