@@ -1,0 +1,30 @@
+package io.mlgateway.api;
+
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.stereotype.Component;
+import reactor.netty.ChannelPipelineConfigurer;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * Puts {@link HttpConnectionGuard} on every connection of the API port (timeouts for slow clients, decoder
+ * failures in the error envelope, lingering close), configured by {@link HttpServerProperties}.
+ */
+@Component
+public class HttpServerCustomizer implements NettyServerCustomizer {
+
+    private final HttpConnectionGuard.Settings settings;
+    private final ApiErrorHandler errors;
+
+    public HttpServerCustomizer(HttpServerProperties properties, ApiErrorHandler errors) {
+        this.settings = HttpConnectionGuard.Settings.of(properties);
+        this.errors = errors;
+    }
+
+    @Override
+    public HttpServer apply(HttpServer server) {
+        ChannelPipelineConfigurer guard = (observer, channel, remoteAddress) ->
+                HttpConnectionGuard.install(channel, settings, errors);
+        ChannelPipelineConfigurer existing = server.configuration().doOnChannelInit();
+        return server.doOnChannelInit(existing == null ? guard : existing.then(guard));
+    }
+}
