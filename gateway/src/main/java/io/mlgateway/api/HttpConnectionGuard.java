@@ -138,8 +138,9 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
                     lastLingerRead = System.nanoTime();
                 } else if (!inBody && headStarted == 0 && !undecodable) {
                     headStarted = System.nanoTime();
-                    requestStart = bytes.toString(bytes.readerIndex(), Math.min(SNIFF, bytes.readableBytes()),
-                            StandardCharsets.ISO_8859_1);
+                    requestStart = sniff(bytes, SNIFF);
+                } else if (headStarted != 0 && requestStart.length() < SNIFF) {
+                    requestStart += sniff(bytes, SNIFF - requestStart.length());
                 }
             }
             wire.fireChannelRead(msg);
@@ -349,6 +350,10 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
         empty.release();
         return response;
+    }
+
+    private static String sniff(ByteBuf bytes, int max) {
+        return bytes.toString(bytes.readerIndex(), Math.min(max, bytes.readableBytes()), StandardCharsets.ISO_8859_1);
     }
 
     /** Method and path from the first bytes of a request line; "GET" and "/" when they cannot be told. */
