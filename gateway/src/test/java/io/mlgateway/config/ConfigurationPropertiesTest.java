@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mlgateway.api.AccessLogProperties;
 import io.mlgateway.api.ApiProperties;
+import io.mlgateway.api.HttpServerProperties;
 import io.mlgateway.inferencelog.InferenceLogProperties;
 import io.mlgateway.modelstore.ModelCacheProperties;
 import io.mlgateway.regno.RegnoProperties;
@@ -51,12 +52,16 @@ class ConfigurationPropertiesTest {
     /** Every gateway.* properties class, as the application registers them. */
     private static final List<Class<?>> CLASSES = List.of(ApiProperties.class, AccessLogProperties.class,
             RegnoProperties.class, RentalsProperties.class, ModelCacheProperties.class, ScoringProperties.class,
-            InferenceLogProperties.class);
+            InferenceLogProperties.class, HttpServerProperties.class);
+
+    /** What gateway.http binds to with nothing set. */
+    private static final HttpServerProperties HTTP_DEFAULTS = new HttpServerProperties(Duration.ofSeconds(10),
+            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30));
 
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({ApiProperties.class, AccessLogProperties.class, RegnoProperties.class,
             RentalsProperties.class, ModelCacheProperties.class, ScoringProperties.class,
-            InferenceLogProperties.class})
+            InferenceLogProperties.class, HttpServerProperties.class})
     static class GatewayProperties {
     }
 
@@ -76,6 +81,7 @@ class ConfigurationPropertiesTest {
                     context.getBean(RegnoProperties.class), context.getBean(RentalsProperties.class),
                     context.getBean(ModelCacheProperties.class), context.getBean(ScoringProperties.class),
                     context.getBean(InferenceLogProperties.class));
+            assertThat(context.getBean(HttpServerProperties.class)).isEqualTo(HTTP_DEFAULTS);
         });
     }
 
@@ -88,6 +94,7 @@ class ConfigurationPropertiesTest {
                             context.getBean(RegnoProperties.class), context.getBean(RentalsProperties.class),
                             context.getBean(ModelCacheProperties.class), context.getBean(ScoringProperties.class),
                             context.getBean(InferenceLogProperties.class));
+                    assertThat(context.getBean(HttpServerProperties.class)).isEqualTo(HTTP_DEFAULTS);
                 });
     }
 
@@ -133,6 +140,10 @@ class ConfigurationPropertiesTest {
             gateway.scoring.batching.max-batch-size=0 | gateway.scoring.batching.max-batch-size must be at least 1, was 0
             gateway.inference-log.capacity=0 | gateway.inference-log.capacity must be at least 1, was 0
             gateway.inference-log.retry-max-backoff=50ms | gateway.inference-log.retry-max-backoff must not be below
+            gateway.http.request-head-timeout=0s | gateway.http.request-head-timeout must be positive, was PT0S
+            gateway.http.body-read-timeout=-1s | gateway.http.body-read-timeout must be positive, was PT-1S
+            gateway.http.body-timeout=0ms | gateway.http.body-timeout must be positive, was PT0S
+            gateway.http.linger-time=0s | gateway.http.linger-time must be positive, was PT0S
             """)
     void anInvalidValueFailsStartUpNamingItsKey(String setting, String message) {
         runner.withPropertyValues(API_KEYS, setting).run(context -> {
