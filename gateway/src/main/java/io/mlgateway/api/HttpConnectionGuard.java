@@ -70,8 +70,9 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
 
     /** When the first byte of the request head being read arrived (nanoTime); 0: none is being read. */
     private long headStarted;
-    /** The first bytes of that request head, for its path. */
-    private String requestStart;
+    /** The first bytes of that request head, for its path (copied, no allocation per request). */
+    private final byte[] requestStart = new byte[SNIFF];
+    private int requestStartLength;
     /** Between a decoded request head and the last byte of its body. */
     private boolean inBody;
     private String bodyMethod;
@@ -86,6 +87,8 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
     private DecoderFailure decoderFailure;
     /** The decoder gave up on this connection: whatever the client still sends is unread. */
     private boolean undecodable;
+    /** An answer was completed while its request was still arriving (or unreadable): a close then lingers. */
+    private boolean answeredEarly;
     /** A timeout closes the connection: at once, no lingering. */
     private boolean timedOut;
     /** One timer at a time: the nearest deadline of the head, the body or the linger; re-armed when it fires. */
@@ -138,9 +141,10 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
                     lastLingerRead = System.nanoTime();
                 } else if (!inBody && headStarted == 0 && !undecodable) {
                     headStarted = System.nanoTime();
-                    requestStart = sniff(bytes, SNIFF);
-                } else if (headStarted != 0 && requestStart.length() < SNIFF) {
-                    requestStart += sniff(bytes, SNIFF - requestStart.length());
+                    requestStartLength = 0;
+                    sniff(bytes);
+                } else if (headStarted != 0 && requestStartLength < SNIFF) {
+                    sniff(bytes);
                 }
             }
             wire.fireChannelRead(msg);
@@ -169,7 +173,6 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             } else {
                 unanswered++;
                 inBody = true;
-                requestStart = null;
                 bodyMethod = request.method().name();
                 bodyPath = pathOf(request.uri());
                 bodyStarted = lastBodyRead = System.nanoTime();
@@ -253,6 +256,7 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             responding = true;
         }
         if (msg instanceof LastHttpContent && responding) {
+            answeredEarly = inBody || undecodable;
             responding = false;
             unanswered = Math.max(0, unanswered - 1);
         }
@@ -261,7 +265,7 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        boolean requestStillArriving = inBody || headStarted != 0 || undecodable;
+        boolean requestStillArriving = answeredEarly && (inBody || undecodable);
         if (lingering != null || timedOut || !requestStillArriving || !ctx.channel().isActive()
                 || !(ctx.channel() instanceof DuplexChannel duplex) || duplex.isInputShutdown()) {
             ctx.close(promise);
@@ -307,7 +311,7 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             ctx.close();
             return;
         }
-        String[] start = head ? requestLine(requestStart) : new String[] {bodyMethod, bodyPath};
+        String[] start = head ? requestLine(requestStart()) : new String[] {bodyMethod, bodyPath};
         ApiErrorHandler.Reply reply = errors.reply(new ResponseStatusException(HttpStatus.REQUEST_TIMEOUT, reason),
                 start[0], start[1], null);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
@@ -325,12 +329,11 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
         HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
                 : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                         : HttpResponseStatus.BAD_REQUEST;
-        String[] start = requestLine(requestStart);
+        String[] start = requestLine(requestStart());
         // The decoder's stand-in for a request it could not read has the path /bad-request: use the bytes seen.
         String path = status == HttpResponseStatus.REQUEST_URI_TOO_LONG || request.uri().equals("/bad-request")
                 ? start[1] : pathOf(request.uri());
         String method = status == HttpResponseStatus.REQUEST_URI_TOO_LONG ? start[0] : request.method().name();
-        requestStart = null;
         return new DecoderFailure(status, method, path);
     }
 
@@ -352,8 +355,14 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
         return response;
     }
 
-    private static String sniff(ByteBuf bytes, int max) {
-        return bytes.toString(bytes.readerIndex(), Math.min(max, bytes.readableBytes()), StandardCharsets.ISO_8859_1);
+    private void sniff(ByteBuf bytes) {
+        int n = Math.min(SNIFF - requestStartLength, bytes.readableBytes());
+        bytes.getBytes(bytes.readerIndex(), requestStart, requestStartLength, n);
+        requestStartLength += n;
+    }
+
+    private String requestStart() {
+        return new String(requestStart, 0, requestStartLength, StandardCharsets.ISO_8859_1);
     }
 
     /** Method and path from the first bytes of a request line; "GET" and "/" when they cannot be told. */
