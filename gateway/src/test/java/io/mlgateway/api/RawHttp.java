@@ -19,7 +19,7 @@ final class RawHttp {
 
     /** The test API key; {@link #KEY_CONFIG} is what the gateway's key configuration holds for it. */
     static final String KEY = "slow-client-test-key";
-    static final String KEY_CONFIG = KEY;
+    static final String KEY_CONFIG = "sha256:ca6e5edfc19733a1f6ee3077382ca6cf3887cbff8025ede65ec031810331315e"; // of KEY
 
     private RawHttp() {
     }
