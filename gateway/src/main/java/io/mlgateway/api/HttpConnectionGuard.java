@@ -38,7 +38,8 @@ import reactor.netty.NettyPipeline;
  * <ul>
  *   <li><b>Slow request head.</b> From a request's first byte until its request line and headers are decoded,
  *   {@code request-head-timeout}; past it a 408 in the error envelope, and the connection is closed. (Reactor
- *   Netty's idle timeout only covers a connection on which nothing arrives: one byte a second keeps it alive.)</li>
+ *   Netty's idle timeout, {@code server.netty.idle-timeout}, also runs until a request head is decoded, but it has
+ *   no default, is the keep-alive wait as well, and closes without an answer.)</li>
  *   <li><b>Slow body.</b> From the end of the headers until the last byte of the body, {@code body-timeout}, and
  *   {@code body-read-timeout} between two reads; past either a 408 if the request has no answer yet, and the
  *   connection is closed. The body is read eagerly and copied up to the body limit ({@link RequestBodies}), so

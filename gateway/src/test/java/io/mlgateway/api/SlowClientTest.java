@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -176,7 +177,8 @@ class SlowClientTest {
 
     /**
      * 200 connections sending their headers a byte every 250 ms (slowloris) while a normal client keeps scoring:
-     * every one of its requests is answered 200, promptly, and every slow connection is cut at the head timeout.
+     * every one of its requests is answered 200, promptly, and every slow connection is answered 408 and closed at the
+     * head timeout.
      * Netty's pooled memory does not grow with them.
      */
     @Test
@@ -189,6 +191,7 @@ class SlowClientTest {
         List<Long> latenciesMs = new ArrayList<>();
         Map<SocketChannel, long[]> open = new HashMap<>(); // channel -> {started, bytes sent}
         Map<SocketChannel, Long> cutAfterMs = new HashMap<>();
+        Map<SocketChannel, String> answers = new HashMap<>();
         try (Selector selector = Selector.open();
                 KeepAliveConnection normal = new KeepAliveConnection(port, Duration.ofSeconds(5))) {
             for (int i = 0; i < slow; i++) {
@@ -236,6 +239,10 @@ class SlowClientTest {
                         do {
                             sink.clear();
                             n = channel.read(sink);
+                            if (n > 0) {
+                                answers.merge(channel, new String(sink.array(), 0, n, StandardCharsets.ISO_8859_1),
+                                        String::concat);
+                            }
                         } while (n > 0);
                     } catch (IOException e) {
                         n = -1;
@@ -259,6 +266,9 @@ class SlowClientTest {
                 + " pooled Netty memory +%d bytes%n", cutAfterMs.size(), slow, minCut, maxCut, latenciesMs.size(),
                 maxLatency, pooledPeak - pooledBefore);
         assertThat(cutAfterMs).as("slow connections cut").hasSize(slow);
+        // Answered 408 by the head timeout, not silently dropped by the (longer) idle timeout.
+        assertThat(answers.values()).as("answers to the slow connections").hasSize(slow)
+                .allMatch(answer -> answer.startsWith("HTTP/1.1 408 "));
         assertThat(minCut).isGreaterThanOrEqualTo(HEAD_TIMEOUT);
         // The pacing adds up to 250 ms to seeing the cut on top of the scheduling margin.
         assertThat(maxCut).isLessThan(HEAD_TIMEOUT + MARGIN + 250);
