@@ -70,7 +70,8 @@ final class PacedLoad implements AutoCloseable {
     record Hour(String body, long count) {
     }
 
-    record Actual(String requestId, long value) {
+    /** An actual to send: its prediction's request id, the true count, and the gateway that answered it. */
+    record Actual(String requestId, long value, int predictedBy) {
     }
 
     private final ConnectionProvider pool = ConnectionProvider.builder("faults-load").maxConnections(512)
@@ -93,6 +94,8 @@ final class PacedLoad implements AutoCloseable {
     private final Map<String, LongAdder> actualsStored = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Actual> refusedActuals = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> notStored = new ConcurrentLinkedQueue<>();
+    private final LongAdder unknownSameGateway = new LongAdder();
+    private final LongAdder unknownOtherGateway = new LongAdder();
     private final AtomicLong okPredictions = new AtomicLong();
     private final AtomicInteger[] inFlight;
     private final AtomicInteger pending = new AtomicInteger();
@@ -190,7 +193,7 @@ final class PacedLoad implements AutoCloseable {
                     if (okPredictions.incrementAndGet() % actualEvery == 0) {
                         Matcher id = REQUEST_ID.matcher(answer.body());
                         if (id.find()) {
-                            Actual actual = new Actual(id.group(1), hour.count());
+                            Actual actual = new Actual(id.group(1), hour.count(), gateway);
                             pending.incrementAndGet();
                             // Sent to a gateway routed to when it is due, as a client behind a balancer would.
                             Mono.delay(actualDelay).flatMap(t -> postActual(pick(), actual, userPrefix, ACTUAL))
@@ -214,15 +217,30 @@ final class PacedLoad implements AutoCloseable {
             if (answer.status() == 200 && STORED.matcher(answer.body()).find()) {
                 actualsStored.computeIfAbsent(userPrefix, p -> new LongAdder()).increment();
             } else {
-                if (answer.status() == 200 && notStored.size() < 5) {
-                    notStored.add(answer.body());
+                if (answer.status() == 200) {
+                    (gateway == actual.predictedBy() ? unknownSameGateway : unknownOtherGateway).increment();
+                    if (notStored.size() < 3) {
+                        notStored.add(answer.body());
+                    }
                 }
                 refusedActuals.add(actual);
             }
         });
     }
 
-    /** Up to 5 bodies of actuals answered 200 that did not say stored: 1. */
+    /**
+     * Actuals answered 200 without being stored (their answer said unknown_request_id), sent to the gateway that
+     * answered their prediction, or to the other one.
+     */
+    long unknownSameGateway() {
+        return unknownSameGateway.sum();
+    }
+
+    long unknownOtherGateway() {
+        return unknownOtherGateway.sum();
+    }
+
+    /** Up to 3 bodies of actuals answered 200 that did not say stored: 1. */
     List<String> answeredNotStored() {
         return List.copyOf(notStored);
     }
