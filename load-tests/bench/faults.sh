@@ -4,10 +4,12 @@
 # deploy/local/services.sh on free ports (data under load-tests/target/fault-services) and stops and starts under
 # load; the shared services on the default ports are not touched. Writes the tables to
 # load-tests/target/bench/faults-<time>.md and into docs/RELIABILITY.md (between its "faults:begin/end" markers).
-#   load-tests/bench/faults.sh     # env: RATE=1000 FAULT_SECONDS=60 BEFORE=10 AFTER=20 SWAPS=500 SKIP_BUILD=0 WRITE_DOC=1
+#   load-tests/bench/faults.sh     # env: RATE=1000 FAULT_SECONDS=60 BEFORE=10 AFTER=20 SWAPS=500 WARM_UP=30
+#                                   #      SKIP_BUILD=0 WRITE_DOC=1
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RATE=${RATE:-1000} FAULT_SECONDS=${FAULT_SECONDS:-60} BEFORE=${BEFORE:-10} AFTER=${AFTER:-20} SWAPS=${SWAPS:-500}
+WARM_UP=${WARM_UP:-30}
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   # package, not install: the jars are started from gateway/target and retrainer/target.
   (cd "$ROOT" && ./mvnw -q -B -o package -DskipTests -pl gateway/shared,gateway,retrainer -am)
@@ -21,7 +23,7 @@ say "fault suite: $RATE predictions/s, ${FAULT_SECONDS} s per outage, ${BEFORE} 
 started=$SECONDS
 (cd "$ROOT" && ./mvnw -B -o test -pl load-tests -am -Dtest=FaultsUnderLoadTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Dfaults.rate="$RATE" -Dfaults.seconds="$FAULT_SECONDS" -Dfaults.before="$BEFORE" -Dfaults.after="$AFTER" \
-  -Dfaults.swaps="$SWAPS") >"$OUT" 2>&1 && rc=0 || rc=$?
+  -Dfaults.swaps="$SWAPS" -Dfaults.warmup="$WARM_UP") >"$OUT" 2>&1 && rc=0 || rc=$?
 elapsed=$((SECONDS - started))
 grep -E 'Tests run:|FAILURE|expected|but was' "$OUT" | sort -u >&2 || true
 {

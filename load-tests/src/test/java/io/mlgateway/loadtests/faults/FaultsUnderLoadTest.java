@@ -41,6 +41,8 @@ class FaultsUnderLoadTest {
     private static final int BEFORE = Integer.getInteger("faults.before", 4);
     private static final int AFTER = Integer.getInteger("faults.after", 6);
     private static final int SWAPS = Integer.getInteger("faults.swaps", 200);
+    /** Seconds of load before the first fault, for the JIT: the first fault's "before" is then a warm product. */
+    private static final int WARM_UP = Integer.getInteger("faults.warmup", 4);
     private static final int USERS = 10;
     /** Rentals predictions in flight to the gateway that gets SIGTERM. */
     private static final int BURST = 64;
@@ -64,7 +66,7 @@ class FaultsUnderLoadTest {
             // holds the warm-up load for its duration.
             try (PacedLoad warmUp = new PacedLoad(product.gatewayUrls(), FaultProduct.API_KEY, "warm", USERS, RATE,
                     ACTUAL_EVERY, ACTUAL_DELAY)) {
-                Thread.sleep(4000);
+                Thread.sleep(WARM_UP * 1000L);
                 warmUp.stopAndDrain(Duration.ofSeconds(60));
             }
         } catch (Exception | AssertionError e) {
@@ -158,26 +160,13 @@ class FaultsUnderLoadTest {
         PacedLoad load = run.load();
         FaultReport report = report("1-postgres", "PostgreSQL down", run, "PostgreSQL stopped");
         try (load) {
-            long refused = load.refusedActuals();
-            long unknownSame = load.unknownSameGateway();
-            long unknownOther = load.unknownOtherGateway();
-            int resent = load.resendRefusedActuals(run.prefix());
-            report.statuses(PacedLoad.ACTUAL_AGAIN + " after the outage", load.statuses(PacedLoad.ACTUAL_AGAIN));
-            report.note(String.format("Of the %d actuals refused during the outage, %d were 503 (retry) and %d were"
-                    + " answered 200 with unknown_request_id: %d sent to the gateway that answered their prediction,"
-                    + " %d to the other gateway, whose buffer does not hold it (see the finding below the tables). The"
-                    + " test sends all of them again after the outage, as a client retrying would.", refused,
-                    refused - unknownSame - unknownOther, unknownSame + unknownOther, unknownSame, unknownOther));
-            load.answeredNotStored().forEach(body -> report.note("such an answer: `" + body + "`"));
             long answered = load.predictedOk(run.prefix());
             long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
                     + " WHERE user_id LIKE 'pg-%'");
-            long stored = services.count("SELECT count(*) FROM actual_rentals WHERE user_id LIKE 'pg-%'");
+            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
+            Actuals actuals = actuals(report, load, run.prefix(), "during the outage");
             long retrains = awaitAtLeast(1, Duration.ofSeconds(120), () -> services.count("SELECT count(*) FROM"
                     + " rental_models WHERE user_id LIKE 'pg-%' AND created_at > '" + run.upInstant() + "'"));
-            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
-            report.record("actuals answered stored → rows in actual_rentals (" + refused + " refused during the"
-                    + " outage, sent again after it)", load.actualsStored(run.prefix()), stored);
             report.record("retrains stored after the restart (rental_models)", "", retrains);
             report.write();
 
@@ -186,11 +175,7 @@ class FaultsUnderLoadTest {
             assertThat(load.statuses(PacedLoad.ACTUAL).keySet()).as("actuals: stored, or refused with 503")
                     .isSubsetOf(200, 503);
             assertThat(logged).as("every answered prediction is in the inference log").isEqualTo(answered);
-            assertThat(unknownSame).as("actuals answered unknown_request_id by the gateway holding the prediction")
-                    .isZero();
-            assertThat(load.refusedActuals()).as("actuals still refused after the outage (of %d sent again)", resent)
-                    .isZero();
-            assertThat(stored).as("every actual answered as stored is stored").isEqualTo(load.actualsStored("pg"));
+            actuals.check();
             assertThat(retrains).as("the retrainer fitted again by itself after the restart").isPositive();
             assertThat(product.retrainer.process().isAlive()).isTrue();
         }
@@ -214,7 +199,8 @@ class FaultsUnderLoadTest {
             long answered = load.predictedOk(run.prefix());
             long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
                     + " WHERE user_id LIKE 'redis-%'");
-            long stored = services.count("SELECT count(*) FROM actual_rentals WHERE user_id LIKE 'redis-%'");
+            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
+            Actuals actuals = actuals(report, load, run.prefix(), "during the run");
             // Evictions: the relay deletes model:{user} in Redis before it announces; it retries while Redis is down.
             long unannounced = awaitCount(0, Duration.ofSeconds(90), "SELECT count(*) FROM retrain_outbox WHERE"
                     + " published_at IS NULL AND user_id LIKE 'redis-%'");
@@ -222,8 +208,6 @@ class FaultsUnderLoadTest {
                     + " created_at BETWEEN '" + run.downInstant() + "' AND '" + run.upInstant() + "'");
             long announced = services.count("SELECT count(*) FROM retrain_outbox WHERE user_id LIKE 'redis-%'");
             List<String> stale = staleRedisCopies(load.userIds(run.prefix()));
-            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
-            report.record("actuals answered stored → rows in actual_rentals", load.actualsStored(run.prefix()), stored);
             report.record("retrains queued for announcement (" + duringOutage + " during the outage) → announced",
                     announced, announced - unannounced);
             report.record("users → with a stale model in Redis after recovery", USERS, stale.size());
@@ -233,7 +217,7 @@ class FaultsUnderLoadTest {
                 assertThat(load.statuses(kind).keySet()).as("%s answers", kind).containsOnly(200);
             }
             assertThat(logged).isEqualTo(answered);
-            assertThat(stored).isEqualTo(load.actualsStored(run.prefix()));
+            actuals.check();
             assertThat(unannounced).as("retrains not yet evicted from Redis and announced").isZero();
             assertThat(stale).as("users whose Redis copy is older than their head").isEmpty();
         }
@@ -257,7 +241,8 @@ class FaultsUnderLoadTest {
             long answered = load.predictedOk(run.prefix());
             long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
                     + " WHERE user_id LIKE 'kafka-%'");
-            long stored = services.count("SELECT count(*) FROM actual_rentals WHERE user_id LIKE 'kafka-%'");
+            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
+            Actuals actuals = actuals(report, load, run.prefix(), "during the run");
             // Down from the stop until the start was asked for: what was queued then, and published only after.
             String during = "user_id LIKE 'kafka-%' AND created_at BETWEEN '" + run.downInstant() + "' AND '"
                     + run.upAsked() + "'";
@@ -270,8 +255,6 @@ class FaultsUnderLoadTest {
             long t0 = System.nanoTime();
             List<String> diverged = awaitConverged(load.userIds(run.prefix()), Duration.ofSeconds(45));
             long convergedMs = (System.nanoTime() - t0) / 1_000_000;
-            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
-            report.record("actuals answered stored → rows in actual_rentals", load.actualsStored(run.prefix()), stored);
             report.record("retrains stored while Kafka was down (rental_models)", "", retrainsDuring);
             report.record("announcements queued while Kafka was down → published after its restart began",
                     queuedDuring,
@@ -284,7 +267,7 @@ class FaultsUnderLoadTest {
                 assertThat(load.statuses(kind).keySet()).as("%s answers", kind).containsOnly(200);
             }
             assertThat(logged).isEqualTo(answered);
-            assertThat(stored).isEqualTo(load.actualsStored(run.prefix()));
+            actuals.check();
             assertThat(retrainsDuring).as("retrains stored while Kafka was down").isPositive();
             assertThat(unannounced).as("announcements not published after Kafka came back").isZero();
             assertThat(deliveredAfter).as("announcements of the outage published after it").isEqualTo(queuedDuring);
@@ -343,7 +326,8 @@ class FaultsUnderLoadTest {
             report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
             report.record("rollbacks asked → answered 200", warmUp + SWAPS, warmUp + SWAPS - warmFailed - failed);
             report.record("model-retrained messages queued → published", messages, messages - unannounced);
-            report.record("swaps by a Kafka message on gateway-2 (newer versions coalesce)", "", (long) kafkaSwaps);
+            report.record("swaps on gateway-2 triggered by a model-retrained message"
+                    + " (gateway_modelstore_swaps_total{trigger=\"kafka\"})", "", (long) kafkaSwaps);
             report.record("users → served their head version by both gateways", USERS, USERS - diverged.size());
             for (int i = 0; i < 2; i++) {
                 report.record(String.format("gateway-%d heap after full GC, MB (before → after %d swaps)", i + 1,
@@ -415,10 +399,9 @@ class FaultsUnderLoadTest {
             long answered = load.predictedOk(prefix);
             long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
                     + " WHERE user_id LIKE 'term-%'");
-            long stored = services.count("SELECT count(*) FROM actual_rentals WHERE user_id LIKE 'term-%'");
             report.record("rentals predictions answered 200 (both gateways) → rows in rental_predictions", answered,
                     logged);
-            report.record("actuals answered stored → rows in actual_rentals", load.actualsStored(prefix), stored);
+            Actuals actuals = actuals(report, load, prefix, "during the run");
             report.write();
 
             for (String kind : List.of(PacedLoad.REGNO, PacedLoad.PREDICT, PacedLoad.ACTUAL)) {
@@ -428,9 +411,40 @@ class FaultsUnderLoadTest {
             assertThat(exit).as("gateway-2 exit status on SIGTERM").isEqualTo(143);
             assertThat(exitSeconds).as("seconds from SIGTERM to exit").isLessThan(30);
             assertThat(logged).as("rows written by the stopping gateway's buffer flush included").isEqualTo(answered);
-            assertThat(stored).isEqualTo(load.actualsStored(prefix));
+            actuals.check();
             assertThat(log).doesNotContain("could not write");
         }
+    }
+
+    /** Actuals not stored when first sent (503, or 200 with unknown_request_id), sent again; and the counts. */
+    private record Actuals(long refused, long unknownSame, long unknownOther, long stillRefused, long answeredStored,
+            long rows) {
+        void check() {
+            assertThat(unknownSame).as("actuals answered unknown_request_id by the gateway holding the prediction")
+                    .isZero();
+            assertThat(stillRefused).as("actuals not stored when sent again (of %d)", refused).isZero();
+            assertThat(rows).as("every actual answered as stored is a row of actual_rentals").isEqualTo(answeredStored);
+        }
+    }
+
+    private Actuals actuals(FaultReport report, PacedLoad load, String prefix, String when) {
+        long refused = load.refusedActuals();
+        long unknownSame = load.unknownSameGateway();
+        long unknownOther = load.unknownOtherGateway();
+        load.resendRefusedActuals(prefix);
+        report.statuses(PacedLoad.ACTUAL_AGAIN + " after the load", load.statuses(PacedLoad.ACTUAL_AGAIN));
+        long rows = services.count("SELECT count(*) FROM actual_rentals WHERE user_id LIKE '" + prefix + "-%'");
+        report.record("actuals answered stored (" + refused + " not stored " + when + ", sent again after it) → rows"
+                + " in actual_rentals", load.actualsStored(prefix), rows);
+        if (refused > 0) {
+            report.note(String.format("Of the %d actuals not stored %s, %d were refused with a status other than 200"
+                    + " and %d were answered 200 with unknown_request_id: %d sent to the gateway that answered their"
+                    + " prediction, %d to the other gateway, whose buffer does not hold it (see \"Findings\"). The"
+                    + " test sends all of them again after the load, as a client retrying would.", refused, when,
+                    refused - unknownSame - unknownOther, unknownSame + unknownOther, unknownSame, unknownOther));
+            load.answeredNotStored().stream().limit(1).forEach(body -> report.note("such an answer: `" + body + "`"));
+        }
+        return new Actuals(refused, unknownSame, unknownOther, load.refusedActuals(), load.actualsStored(prefix), rows);
     }
 
     /** {@code count} rollbacks of the users in turn to the base version, by 4 concurrent clients; returns failures. */
