@@ -4,6 +4,7 @@
 # all bound to 127.0.0.1 and keeping data + logs under one directory.
 #
 #   deploy/local/services.sh up | status | down | wipe
+#   deploy/local/services.sh up | status | down  postgres | redis | kafka   (one service)
 #
 # See deploy/local/README.md for ports, credentials and environment overrides.
 # This file only dispatches: each service lives in services/<name>.sh (its
@@ -67,6 +68,37 @@ cmd_status() {
   return $rc
 }
 
+# One service: up/down/status of postgres, redis or kafka alone (e.g. a fault test
+# stopping one of them under load). The others are left as they are.
+service_prefix() {
+  case "$1" in
+    postgres) echo pg ;;
+    redis) echo redis ;;
+    kafka) echo kafka ;;
+    *) echo "[services] ERROR: unknown service '$1' (postgres, redis or kafka)" >&2; exit 2 ;;
+  esac
+}
+
+cmd_one() {
+  local cmd=$1 p; p=$(service_prefix "$2")
+  case "$cmd" in
+    up)
+      ensure_prerequisites "$([[ $p == kafka ]] && echo java || echo "$p")"
+      take_lock
+      mkdir -p "$LOG_DIR"
+      if is_root; then chmod 755 "$DATA_DIR"; fi
+      "${p}_up" ;;
+    down)
+      if [[ ! -d $DATA_DIR ]]; then
+        log "nothing to stop ($DATA_DIR does not exist)"
+        return 0
+      fi
+      take_lock
+      "${p}_down" ;;
+    status) "${p}_status" ;;
+  esac
+}
+
 cmd_wipe() {
   cmd_down
   pg_wipe
@@ -77,12 +109,19 @@ cmd_wipe() {
 usage() {
   cat <<EOF
 Usage: $0 up|status|down|wipe
+       $0 up|status|down postgres|redis|kafka
   up      install missing packages (apt), start PostgreSQL, Redis and Kafka on 127.0.0.1, wait until ready
   status  one line per service; exit 0 only if all three are up
   down    stop all three (data is kept)
   wipe    down, then delete the data dir ($DATA_DIR)
+  With a service name, up/status/down act on that service alone (the others are left as they are).
 EOF
 }
+
+if (( $# == 2 )) && [[ $1 == up || $1 == status || $1 == down ]]; then
+  cmd_one "$1" "$2"
+  exit
+fi
 
 case "${1:-}" in
   up) cmd_up ;;
