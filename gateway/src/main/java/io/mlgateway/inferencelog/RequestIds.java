@@ -29,6 +29,11 @@ public final class RequestIds {
         return of(System.currentTimeMillis(), RANDOM.get());
     }
 
+    /** When a request id made by {@link #next} was issued (epoch milliseconds); -1 for an id that is not UUIDv7. */
+    public static long issuedAtMillis(UUID id) {
+        return id.version() == 7 ? id.getMostSignificantBits() >>> 16 : -1;
+    }
+
     static UUID of(long epochMillis, RandomBits random) {
         long high = (epochMillis << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);      // 48-bit time, version 7
         long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;    // variant 10

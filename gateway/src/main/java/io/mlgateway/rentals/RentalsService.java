@@ -12,9 +12,11 @@ import io.mlgateway.shared.features.RentalFeatures;
 import io.mlgateway.shared.inferencelog.PredictionRecord;
 import io.mlgateway.shared.modelstore.ModelRecord;
 import io.mlgateway.shared.modelstore.ModelRegistry;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -127,7 +129,9 @@ public class RentalsService {
 
     /**
      * Stores the valid, distinct actuals of an upload and answers each item in its place. An actual may overtake its
-     * prediction's trip through the inference-log buffer, so those still pending are awaited first.
+     * prediction's trip through the inference-log buffer, so those still pending here are awaited first; one whose
+     * prediction another instance may still be buffering (not found, but young) is tried again, see
+     * {@link #storeTryingYoungIdsAgain}.
      */
     public Mono<ActualsResult> storeActuals(List<ActualItem> items) {
         List<ActualResult> results = new ArrayList<>(items.size());
@@ -145,10 +149,48 @@ public class RentalsService {
         return inferenceLog.awaitPersisted(pending, properties.pendingLogTimeout())
                 .onErrorMap(e -> e instanceof TimeoutException || e instanceof IllegalStateException,
                         e -> new UnavailableException("predictions not yet persisted; retry shortly"))
-                .then(actuals.store(List.copyOf(distinct.values())))
+                .then(Mono.defer(() -> storeTryingYoungIdsAgain(List.copyOf(distinct.values()),
+                        System.nanoTime() + properties.pendingLogTimeout().toNanos(), FIRST_RETRY)))
                 .onErrorMap(e -> !(e instanceof ApiException || e instanceof UnavailableException),
                         e -> new UnavailableException("actuals store unreachable"))
                 .map(outcomes -> ActualsResult.of(results, outcomes));
+    }
+
+    private static final Duration FIRST_RETRY = Duration.ofMillis(50);
+    private static final Duration LAST_RETRY = Duration.ofSeconds(1);
+
+    /**
+     * Stores the actuals; those whose prediction is not found but whose request id is younger than
+     * {@code unknown-id-grace} are stored again, with growing pauses, until {@code deadline} (nanoTime). Behind a
+     * balancer an actual often reaches another instance than its prediction did, and that instance's inference-log
+     * buffer (seconds behind in a database hiccup, minutes in an outage) is out of reach here: answering
+     * unknown_request_id would make a client drop a true actual. Past the deadline the call answers 503 instead;
+     * what was stored stays stored, and a retry answers it duplicate.
+     */
+    private Mono<Map<UUID, ActualsTable.Outcome>> storeTryingYoungIdsAgain(List<ActualsTable.Actual> batch,
+            long deadline, Duration pause) {
+        return actuals.store(batch).flatMap(outcomes -> {
+            long youngSince = System.currentTimeMillis() - properties.unknownIdGrace().toMillis();
+            List<ActualsTable.Actual> young = batch.stream()
+                    .filter(a -> outcomes.get(a.requestId()) == ActualsTable.Outcome.UNKNOWN_REQUEST_ID
+                            && RequestIds.issuedAtMillis(a.requestId()) >= youngSince)
+                    .toList();
+            if (young.isEmpty()) {
+                return Mono.just(outcomes);
+            }
+            if (System.nanoTime() + pause.toNanos() > deadline) {
+                return Mono.error(new UnavailableException("the prediction of request id " + young.get(0).requestId()
+                        + " is not in the inference log yet (another instance may still hold it); retry shortly"));
+            }
+            Duration next = pause.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : pause.multipliedBy(2);
+            return Mono.delay(pause)
+                    .then(storeTryingYoungIdsAgain(young, deadline, next))
+                    .map(retried -> {
+                        Map<UUID, ActualsTable.Outcome> merged = new HashMap<>(outcomes);
+                        merged.putAll(retried);
+                        return merged;
+                    });
+        });
     }
 
     private List<Prediction> log(String user, List<float[]> rows, RentalsScorer.Scored scored) {

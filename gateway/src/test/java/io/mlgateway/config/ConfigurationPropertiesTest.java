@@ -107,7 +107,8 @@ class ConfigurationPropertiesTest {
         assertThat(regno.model()).isEqualTo(new ClassPathResource("models/regno/micromodel.cbm"));
         assertThat(regno.model().exists()).isTrue();
         assertThat(regno.maxBatchSize()).isEqualTo(256);
-        assertThat(rentals).isEqualTo(new RentalsProperties(256, 1000, Duration.ofSeconds(5), Duration.ofSeconds(5)));
+        assertThat(rentals).isEqualTo(new RentalsProperties(256, 1000, Duration.ofSeconds(5), Duration.ofSeconds(5),
+                Duration.ofMinutes(10)));
         assertThat(modelCache).isEqualTo(new ModelCacheProperties(DataSize.ofMegabytes(256), Duration.ofHours(6), 4,
                 500, Duration.ofHours(1), Duration.ofSeconds(30), new ModelCacheProperties.WarmUp(10_000,
                         Duration.ofMinutes(15), Duration.ofSeconds(30), Duration.ofSeconds(10))));
@@ -282,7 +283,7 @@ class ConfigurationPropertiesTest {
 
     @Test
     void aHandBuiltInstanceIsCheckedAsABoundOneIs() {
-        assertThatThrownBy(() -> new RentalsProperties(-5, 1000, Duration.ofSeconds(5), Duration.ofSeconds(5)))
+        assertThatThrownBy(() -> new RentalsProperties(-5, 1000, Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("gateway.rentals.max-batch-size must be at least 1, was -5");
         assertThatThrownBy(() -> new DatabaseProperties("r2dbc:postgresql://h/db", "u", "", null))

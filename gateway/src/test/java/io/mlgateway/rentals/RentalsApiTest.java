@@ -218,4 +218,52 @@ class RentalsApiTest {
         assertThat(post("/v1/rentals/u1/predict/batch", JSON.writeValueAsString(bad), HttpStatus.BAD_REQUEST)
                 .get("field").stringValue()).isEqualTo("instances[1].features");
     }
+
+    /**
+     * Behind a balancer an actual may reach another instance than its prediction did while that instance still
+     * buffers the prediction (here: the row appears 500 ms later, written "by another instance"). The actual is
+     * tried again and stored; a young id never written answers 503 to be retried, not unknown_request_id; an old
+     * one is unknown at once.
+     */
+    @Test
+    void anActualWhosePredictionIsStillBufferedElsewhereIsTriedAgainNotAnsweredUnknown() throws Exception {
+        long base = registry.current(ModelRegistry.BASE_USER).block().version();
+        UUID elsewhere = io.mlgateway.inferencelog.RequestIds.next();
+        var otherInstance = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            otherInstance.schedule(() -> {
+                try (var c = db.jdbc(); var insert = c.prepareStatement("INSERT INTO rental_predictions"
+                        + " (request_id, user_id, model_version, features, prediction, created_at)"
+                        + " VALUES (?, 'elsewhere', ?, ?, 7.5, now())")) {
+                    insert.setObject(1, elsewhere);
+                    insert.setLong(2, base);
+                    insert.setArray(3, c.createArrayOf("real", new Float[RentalFeatures.COUNT]));
+                    insert.executeUpdate();
+                }
+                return null;
+            }, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+            long started = System.nanoTime();
+            JsonNode stored = post("/v1/rentals/actuals", "{\"actuals\":[{\"request_id\":\"" + elsewhere
+                    + "\",\"actual_value\":9}]}", HttpStatus.OK);
+            assertThat(stored.at("/results/0/status").stringValue()).isEqualTo("stored");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("answered once the row was there")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(450));
+        } finally {
+            otherInstance.shutdownNow();
+        }
+
+        UUID neverWritten = io.mlgateway.inferencelog.RequestIds.next();
+        api.post().uri("/v1/rentals/actuals").header("x-api-key", "rentals-test-key")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"actuals\":[{\"request_id\":\"" + neverWritten + "\",\"actual_value\":9}]}")
+                .exchange().expectStatus().isEqualTo(HttpStatus.SERVICE_UNAVAILABLE)
+                .expectHeader().exists("Retry-After")
+                .expectBody().jsonPath("$.message").value(m -> assertThat((String) m).contains(neverWritten.toString()));
+
+        long hourAgo = System.currentTimeMillis() - Duration.ofHours(1).toMillis();
+        UUID old = new UUID((hourAgo << 16) | 0x7000L | 0x123L, 0x8000000000000001L);
+        JsonNode unknown = post("/v1/rentals/actuals", "{\"actuals\":[{\"request_id\":\"" + old
+                + "\",\"actual_value\":9}]}", HttpStatus.OK);
+        assertThat(unknown.at("/results/0/status").stringValue()).isEqualTo("unknown_request_id");
+    }
 }
