@@ -18,6 +18,7 @@ import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebExceptionHandler;
 import reactor.core.publisher.Mono;
+import reactor.netty.channel.AbortedException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -76,6 +77,12 @@ public class ApiErrorHandler implements WebExceptionHandler {
             status = HttpStatus.TOO_MANY_REQUESTS;
             body = ApiError.of(limited.getMessage(), null);
             headers.set(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
+        } else if (error instanceof AbortedException) {
+            // The client went away mid-request (or was cut off by a body timeout): nobody reads this answer, and a
+            // flood of such clients must not flood the error log.
+            status = HttpStatus.BAD_REQUEST;
+            body = ApiError.of("request aborted", null);
+            log.atDebug().addKeyValue("request_id", requestId).log("request aborted on {} {}", method, path);
         } else if (error instanceof DataBufferLimitException) {
             status = HttpStatus.CONTENT_TOO_LARGE;
             body = ApiError.of("request body too large", null);
