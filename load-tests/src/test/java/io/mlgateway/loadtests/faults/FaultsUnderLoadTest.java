@@ -422,6 +422,8 @@ class FaultsUnderLoadTest {
         void check() {
             assertThat(unknownSame).as("actuals answered unknown_request_id by the gateway holding the prediction")
                     .isZero();
+            // The other gateway tries a young request id again and answers 503 rather than unknown_request_id.
+            assertThat(unknownOther).as("actuals answered unknown_request_id by the other gateway").isZero();
             assertThat(stillRefused).as("actuals not stored when sent again (of %d)", refused).isZero();
             assertThat(rows).as("every actual answered as stored is a row of actual_rentals").isEqualTo(answeredStored);
         }
