@@ -40,8 +40,8 @@ import tools.jackson.databind.json.JsonMapper;
  * answer is a 200 or a 4xx in the API's error envelope, never a 5xx or a stack trace, and the inference log holds
  * exactly the predictions that were answered 200: nothing from a rejected request.
  *
- * <p>Not covered yet: a request line over Netty's 4,096-byte limit (a user id of ~4,000 characters) is refused by
- * the HTTP decoder with a 414 and an empty body, before any handler, so outside the envelope.
+ * <p>Ids stay under 3,000 characters here: a request line over Netty's 4,096-byte limit is refused by the HTTP
+ * decoder before any route, with a 414 in the envelope; RequestLimitsTest (gateway) covers that on raw sockets.
  */
 class HostileInputTest {
 
