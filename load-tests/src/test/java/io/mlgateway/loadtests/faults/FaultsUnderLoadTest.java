@@ -95,6 +95,27 @@ class FaultsUnderLoadTest {
         void up() throws Exception;
     }
 
+    /** One of the private services stopped for the fault and started again. */
+    private Fault stopping(String service) {
+        return new Fault() {
+            public void down() throws Exception {
+                services.stop(service);
+            }
+
+            public void up() throws Exception {
+                services.start(service);
+            }
+        };
+    }
+
+    /** Waits until the fault's predictions answered 200 are rows of the inference log; records and returns the rows. */
+    private long predictionsLogged(FaultReport report, long answered, String prefix) throws InterruptedException {
+        long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
+                + " WHERE user_id LIKE '" + prefix + "-%'");
+        report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
+        return logged;
+    }
+
     /** A load run with a fault in its middle; the seconds are the load's own. */
     private record Run(PacedLoad load, String prefix, int downAt, int upAt, int endAt, Instant downInstant,
             Instant upAsked, Instant upInstant, double stopSeconds, double startSeconds) {
@@ -148,22 +169,12 @@ class FaultsUnderLoadTest {
     @Test
     @Order(1)
     void postgresDown() throws Exception {
-        Run run = underLoad("pg", new Fault() {
-            public void down() throws Exception {
-                services.stop("postgres");
-            }
-
-            public void up() throws Exception {
-                services.start("postgres");
-            }
-        });
+        Run run = underLoad("pg", stopping("postgres"));
         PacedLoad load = run.load();
         FaultReport report = report("1-postgres", "PostgreSQL down", run, "PostgreSQL stopped");
         try (load) {
             long answered = load.predictedOk(run.prefix());
-            long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
-                    + " WHERE user_id LIKE 'pg-%'");
-            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
+            long logged = predictionsLogged(report, answered, run.prefix());
             Actuals actuals = actuals(report, load, run.prefix(), "during the outage");
             long retrains = awaitAtLeast(1, Duration.ofSeconds(120), () -> services.count("SELECT count(*) FROM"
                     + " rental_models WHERE user_id LIKE 'pg-%' AND created_at > '" + run.upInstant() + "'"));
@@ -184,22 +195,12 @@ class FaultsUnderLoadTest {
     @Test
     @Order(2)
     void redisDown() throws Exception {
-        Run run = underLoad("redis", new Fault() {
-            public void down() throws Exception {
-                services.stop("redis");
-            }
-
-            public void up() throws Exception {
-                services.start("redis");
-            }
-        });
+        Run run = underLoad("redis", stopping("redis"));
         PacedLoad load = run.load();
         FaultReport report = report("2-redis", "Redis down", run, "Redis stopped");
         try (load) {
             long answered = load.predictedOk(run.prefix());
-            long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
-                    + " WHERE user_id LIKE 'redis-%'");
-            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
+            long logged = predictionsLogged(report, answered, run.prefix());
             Actuals actuals = actuals(report, load, run.prefix(), "during the run");
             // Evictions: the relay deletes model:{user} in Redis before it announces; it retries while Redis is down.
             long unannounced = awaitCount(0, Duration.ofSeconds(90), "SELECT count(*) FROM retrain_outbox WHERE"
@@ -226,22 +227,12 @@ class FaultsUnderLoadTest {
     @Test
     @Order(3)
     void kafkaDown() throws Exception {
-        Run run = underLoad("kafka", new Fault() {
-            public void down() throws Exception {
-                services.stop("kafka");
-            }
-
-            public void up() throws Exception {
-                services.start("kafka");
-            }
-        });
+        Run run = underLoad("kafka", stopping("kafka"));
         PacedLoad load = run.load();
         FaultReport report = report("3-kafka", "Kafka down", run, "Kafka stopped");
         try (load) {
             long answered = load.predictedOk(run.prefix());
-            long logged = awaitCount(answered, Duration.ofSeconds(60), "SELECT count(*) FROM rental_predictions"
-                    + " WHERE user_id LIKE 'kafka-%'");
-            report.record("rentals predictions answered 200 → rows in rental_predictions", answered, logged);
+            long logged = predictionsLogged(report, answered, run.prefix());
             Actuals actuals = actuals(report, load, run.prefix(), "during the run");
             // Down from the stop until the start was asked for: what was queued then, and published only after.
             String during = "user_id LIKE 'kafka-%' AND created_at BETWEEN '" + run.downInstant() + "' AND '"
