@@ -135,8 +135,7 @@ public final class ApiKeys {
             next = load(previous);
         } catch (RuntimeException e) {
             reloadFailed.increment();
-            log.atError().addKeyValue("reason", e.getMessage())
-                    .log("key file refused, the previous keys stay active: {}", e.getMessage());
+            log.error("key file refused, the previous keys stay active: {}", e.getMessage());
             return false;
         }
         if (next.files.equals(previous.files)) {

@@ -510,19 +510,19 @@ class FaultsUnderLoadTest {
 
     /** Polls the count until it equals {@code expected} or the deadline passes; returns the last count. */
     private static long awaitCount(long expected, Duration timeout, String sql) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long n = services.count(sql);
-        while (n != expected && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            n = services.count(sql);
-        }
-        return n;
+        return poll(() -> services.count(sql), n -> n == expected, timeout);
     }
 
     private static long awaitAtLeast(long expected, Duration timeout, LongSupplier count) throws InterruptedException {
+        return poll(count, n -> n >= expected, timeout);
+    }
+
+    /** Reads {@code count} every 250 ms until {@code done} or the deadline; returns the last value read. */
+    private static long poll(LongSupplier count, java.util.function.LongPredicate done, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long n = count.getAsLong();
-        while (n < expected && System.nanoTime() < deadline) {
+        while (!done.test(n) && System.nanoTime() < deadline) {
             Thread.sleep(250);
             n = count.getAsLong();
         }
