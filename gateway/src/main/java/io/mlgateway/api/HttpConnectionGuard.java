@@ -44,10 +44,14 @@ import reactor.netty.NettyPipeline;
  *   {@code body-read-timeout} between two reads; past either a 408 if the request has no answer yet, and the
  *   connection is closed. The body is read eagerly and copied up to the body limit ({@link RequestBodies}), so
  *   a slow body holds at most that much memory, and no scoring thread (scoring starts once the body is in).</li>
- *   <li><b>Decoder failures in the envelope.</b> A request line or headers beyond Netty's limits
+ *   <li><b>Decoder failures, answered here.</b> A request line or headers beyond Netty's limits
  *   ({@code server.netty.max-initial-line-length}, {@code server.max-http-request-header-size}) or a malformed
- *   request are answered by Reactor Netty's decoder with an empty 414, 431 or 400; the body is replaced here by
- *   the API's error envelope ({@link ApiErrorHandler#reply}), in the protocol's shape under {@code /v2}.</li>
+ *   request head is answered 414, 431 or 400 in the API's error envelope ({@link ApiErrorHandler#reply}, the
+ *   protocol's shape under {@code /v2}), once any answer still under way on the connection is out, and the
+ *   connection is closed. Not by Reactor Netty: it answers with an empty body, and when such a request arrives
+ *   just after the previous answer was written but before that exchange is torn down (a keep-alive client that
+ *   sends at once), it hands the answer to the finished exchange and nothing is ever sent (reactor-netty 1.3.8,
+ *   {@code HttpServerOperations.sendDecodingFailures}; about 1 in 10 such connections on a busy machine).</li>
  *   <li><b>Lingering close.</b> When the connection is closed after an answer while the request's body is still
  *   arriving (an early 413 or 401 to a client that sent {@code Connection: close}), closing at once would make the
  *   kernel reset the connection over the unread bytes, and a client still writing its body would see the reset,
@@ -84,8 +88,8 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
     private int unanswered;
     /** A final response has started and its last byte is not written yet. */
     private boolean responding;
-    /** The request the decoder failed on; set until its empty answer passes here. */
-    private DecoderFailure decoderFailure;
+    /** A request head the decoder failed on, waiting for the answer under way to be written before its own. */
+    private DecoderFailure pendingFailure;
     /** The decoder gave up on this connection: whatever the client still sends is unread. */
     private boolean undecodable;
     /** An answer was completed while its request was still arriving (or unreadable): a close then lingers. */
@@ -168,9 +172,16 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest request) {
             headStarted = 0;
             if (request.decoderResult().isFailure()) {
-                decoderFailure = decoderFailure(request);
+                DecoderFailure failure = decoderFailure(request);
+                ReferenceCountUtil.release(msg);
                 undecodable = true;
                 inBody = false;
+                if (responding || unanswered > 0) {
+                    pendingFailure = failure;
+                } else {
+                    answer(failure);
+                }
+                return;
             } else {
                 unanswered++;
                 inBody = true;
@@ -249,19 +260,20 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse response && response.status().code() >= 200) {
-            if (decoderFailure != null && msg instanceof FullHttpResponse full
-                    && full.status().equals(decoderFailure.status()) && !full.content().isReadable()) {
-                msg = inEnvelope(full, decoderFailure);
-                decoderFailure = null;
-            }
             responding = true;
         }
-        if (msg instanceof LastHttpContent && responding) {
+        boolean answered = msg instanceof LastHttpContent && responding;
+        if (answered) {
             answeredEarly = inBody || undecodable;
             responding = false;
             unanswered = Math.max(0, unanswered - 1);
         }
         ctx.write(msg, promise);
+        if (answered && unanswered == 0 && pendingFailure != null) {
+            DecoderFailure failure = pendingFailure;
+            pendingFailure = null;
+            answer(failure);
+        }
     }
 
     @Override
@@ -313,15 +325,33 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             return;
         }
         String[] start = head ? requestLine(requestStart()) : new String[] {bodyMethod, bodyPath};
-        ApiErrorHandler.Reply reply = errors.reply(new ResponseStatusException(HttpStatus.REQUEST_TIMEOUT, reason),
-                start[0], start[1], null);
+        // Reactor Netty has no request to answer (slow head), or one it is still reading (slow body) and whose
+        // handler gives up when the connection closes.
+        answerAndClose(HttpStatus.REQUEST_TIMEOUT, reason, start[0], start[1]);
+    }
+
+    /** A request head the decoder failed on: its answer, then close (lingering: the client may still be sending). */
+    private void answer(DecoderFailure failure) {
+        String reason = switch (failure.status().code()) {
+            case 414 -> "request line too long: the method, path and query string must fit in the server's limit";
+            case 431 -> "request headers too large";
+            default -> "malformed HTTP request";
+        };
+        answeredEarly = true;
+        answerAndClose(HttpStatus.valueOf(failure.status().code()), reason, failure.method(), failure.path());
+    }
+
+    /**
+     * Writes the error envelope straight to the encoder, below Reactor Netty's HTTP handling (which has no exchange
+     * for this answer), then closes the connection.
+     */
+    private void answerAndClose(HttpStatus status, String reason, String method, String path) {
+        ApiErrorHandler.Reply reply = errors.reply(new ResponseStatusException(status, reason), method, path, null);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(reply.body()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        // Straight to the encoder, below Reactor Netty's HTTP handling: it has no request to answer (slow head),
-        // or one it is still reading (slow body) and whose handler gives up when the connection closes.
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -336,24 +366,6 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
                 ? start[1] : pathOf(request.uri());
         String method = status == HttpResponseStatus.REQUEST_URI_TOO_LONG ? start[0] : request.method().name();
         return new DecoderFailure(status, method, path);
-    }
-
-    private FullHttpResponse inEnvelope(FullHttpResponse empty, DecoderFailure failure) {
-        String reason = switch (failure.status().code()) {
-            case 414 -> "request line too long: the method, path and query string must fit in the server's limit";
-            case 431 -> "request headers too large";
-            default -> "malformed HTTP request";
-        };
-        HttpStatus status = HttpStatus.valueOf(failure.status().code());
-        ApiErrorHandler.Reply reply = errors.reply(new ResponseStatusException(status, reason), failure.method(),
-                failure.path(), null);
-        FullHttpResponse response = new DefaultFullHttpResponse(empty.protocolVersion(), empty.status(),
-                Unpooled.wrappedBuffer(reply.body()));
-        response.headers().set(empty.headers())
-                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
-        empty.release();
-        return response;
     }
 
     private void sniff(ByteBuf bytes) {

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,23 +41,50 @@ class RequestLimitsTest {
         assertEnvelope(answer, path, "request line too long");
     }
 
-    @Test
-    void a414AfterAnAnsweredRequestOnTheSameConnectionStillKnowsItsPath() throws Exception {
-        String sample = Files.readString(Path.of("../load-tests/bench/regno.json"));
+    /**
+     * A keep-alive client sending the over-long request as soon as it has read the previous answer: the request can
+     * reach the server before that exchange is torn down, where Reactor Netty's own decoder answer was lost (about 1
+     * in 10 connections). Repeated, so that a return of the race fails this test with near certainty.
+     */
+    @RepeatedTest(50)
+    void a414RightAfterAnAnsweredRequestOnTheSameConnectionIsAnsweredAndKnowsItsPath() throws Exception {
         String path = "/v2/models/" + LONG_ID + "/infer";
-        try (Socket socket = RawHttp.connect(port, Duration.ofSeconds(10))) {
+        try (Socket socket = RawHttp.connect(port, Duration.ofSeconds(5))) {
             OutputStream out = socket.getOutputStream();
-            out.write(KeepAliveConnection.post("/v1/regno/predict", RawHttp.KEY, sample)
-                    .getBytes(StandardCharsets.UTF_8));
+            out.write(regnoRequest());
             out.flush();
             assertThat(RawHttp.read(socket.getInputStream()).status()).isEqualTo(200);
             out.write(RawHttp.ascii(RawHttp.postHead(path, "Content-Length: 2") + "{}"));
             out.flush();
             RawHttp.Answer answer = RawHttp.read(socket.getInputStream());
+            assertThat(answer).as("an answer to the over-long request").isNotNull();
             assertThat(answer.status()).isEqualTo(414);
             assertEnvelope(answer, path, "request line too long");
             assertThat(RawHttp.closedByServer(socket)).isTrue();
         }
+    }
+
+    /** Pipelined behind a request still being scored: the 414 waits for that answer, then follows it. */
+    @Test
+    void a414PipelinedBehindARequestFollowsItsAnswer() throws Exception {
+        String path = "/v1/rentals/" + LONG_ID + "/predict";
+        try (Socket socket = RawHttp.connect(port, Duration.ofSeconds(5))) {
+            OutputStream out = socket.getOutputStream();
+            out.write(regnoRequest());
+            out.write(RawHttp.ascii(RawHttp.postHead(path, "Content-Length: 2") + "{}"));
+            out.flush();
+            assertThat(RawHttp.read(socket.getInputStream()).status()).isEqualTo(200);
+            RawHttp.Answer answer = RawHttp.read(socket.getInputStream());
+            assertThat(answer).as("an answer to the pipelined over-long request").isNotNull();
+            assertThat(answer.status()).isEqualTo(414);
+            assertEnvelope(answer, path, "request line too long");
+            assertThat(RawHttp.closedByServer(socket)).isTrue();
+        }
+    }
+
+    private static byte[] regnoRequest() throws Exception {
+        String sample = Files.readString(Path.of("../load-tests/bench/regno.json"));
+        return KeepAliveConnection.post("/v1/regno/predict", RawHttp.KEY, sample).getBytes(StandardCharsets.UTF_8);
     }
 
     @ParameterizedTest
