@@ -71,6 +71,7 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
 
     private final Settings settings;
     private final ApiErrorHandler errors;
+    private final HttpRefusals refusals;
     private ChannelHandlerContext ctx;
 
     /** When the first byte of the request head being read arrived (nanoTime); 0: none is being read. */
@@ -115,18 +116,19 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
     private record DecoderFailure(HttpResponseStatus status, String method, String path) {
     }
 
-    private HttpConnectionGuard(Settings settings, ApiErrorHandler errors) {
+    private HttpConnectionGuard(Settings settings, ApiErrorHandler errors, HttpRefusals refusals) {
         this.settings = settings;
         this.errors = errors;
+        this.refusals = refusals;
     }
 
     /** Installs the guard around the HTTP/1.1 codec of {@code channel}, if it has one (else nothing). */
-    static void install(Channel channel, Settings settings, ApiErrorHandler errors) {
+    static void install(Channel channel, Settings settings, ApiErrorHandler errors, HttpRefusals refusals) {
         ChannelPipeline pipeline = channel.pipeline();
         if (pipeline.get(NettyPipeline.HttpCodec) == null) {
             return;
         }
-        HttpConnectionGuard guard = new HttpConnectionGuard(settings, errors);
+        HttpConnectionGuard guard = new HttpConnectionGuard(settings, errors, refusals);
         pipeline.addBefore(NettyPipeline.HttpCodec, WIRE_NAME, guard.new Wire());
         pipeline.addAfter(NettyPipeline.HttpCodec, NAME, guard);
     }
@@ -240,11 +242,14 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
         } else if (lingering != null) {
             endLinger();
         } else if (headStarted != 0) {
-            timeOut("request head not received within " + seconds(settings.requestHeadTimeout()));
+            timeOut(HttpRefusals.Reason.HEAD_TIMEOUT,
+                    "request head not received within " + seconds(settings.requestHeadTimeout()));
         } else if (now - bodyStarted >= settings.bodyTimeout()) {
-            timeOut("request body not received within " + seconds(settings.bodyTimeout()));
+            timeOut(HttpRefusals.Reason.BODY_TIMEOUT,
+                    "request body not received within " + seconds(settings.bodyTimeout()));
         } else {
-            timeOut("request body paused for more than " + seconds(settings.bodyReadTimeout()));
+            timeOut(HttpRefusals.Reason.BODY_PAUSED,
+                    "request body paused for more than " + seconds(settings.bodyReadTimeout()));
         }
     }
 
@@ -316,8 +321,9 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
      * A timeout: 408 in the envelope when nothing else is being answered on the connection (an answer under way
      * would be interleaved with it), then close, at once.
      */
-    private void timeOut(String reason) {
+    private void timeOut(HttpRefusals.Reason why, String reason) {
         timedOut = true;
+        refusals.count(why);
         boolean head = headStarted != 0;
         boolean canAnswer = !responding && (head ? unanswered == 0 : unanswered == 1);
         if (!canAnswer) {
@@ -337,6 +343,11 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             case 431 -> "request headers too large";
             default -> "malformed HTTP request";
         };
+        refusals.count(switch (failure.status().code()) {
+            case 414 -> HttpRefusals.Reason.LINE_TOO_LONG;
+            case 431 -> HttpRefusals.Reason.HEADERS_TOO_LARGE;
+            default -> HttpRefusals.Reason.MALFORMED;
+        });
         answeredEarly = true;
         answerAndClose(HttpStatus.valueOf(failure.status().code()), reason, failure.method(), failure.path());
     }

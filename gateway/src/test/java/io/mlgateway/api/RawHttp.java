@@ -1,5 +1,6 @@
 package io.mlgateway.api;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,6 +54,11 @@ final class RawHttp {
                 + "Content-Type: application/json\r\n"
                 + "x-api-key: " + KEY + "\r\n"
                 + framing + "\r\n\r\n";
+    }
+
+    /** What the gateway's {@code gateway_http_refused_total{reason}} counter holds now. */
+    static double refused(MeterRegistry meters, String reason) {
+        return meters.get("gateway.http.refused").tag("reason", reason).counter().count();
     }
 
     static byte[] ascii(String text) {

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -28,6 +30,9 @@ class RequestLimitsTest {
     @LocalServerPort
     int port;
 
+    @Autowired
+    MeterRegistry meters;
+
     static final String LONG_ID = "u".repeat(4_100);
 
     /** Direct route and WebFlux route alike: the line is refused before either. */
@@ -36,9 +41,11 @@ class RequestLimitsTest {
             "/v2/models/" + "u" + "/infer"})
     void aRequestLineOverTheLimitIs414InTheEnvelope(String template) throws Exception {
         String path = template.replace("/u/", "/" + LONG_ID + "/");
+        double before = RawHttp.refused(meters, "line_too_long");
         RawHttp.Answer answer = exchange(RawHttp.postHead(path, "Content-Length: 2") + "{}");
         assertThat(answer.status()).isEqualTo(414);
         assertEnvelope(answer, path, "request line too long");
+        assertThat(RawHttp.refused(meters, "line_too_long")).isEqualTo(before + 1);
     }
 
     /**
@@ -90,18 +97,22 @@ class RequestLimitsTest {
     @ParameterizedTest
     @ValueSource(strings = {"/v1/regno/predict", "/v1/regno/predict/batch", "/v2/models/regno/infer"})
     void headersOverTheLimitAre431InTheEnvelope(String path) throws Exception {
+        double before = RawHttp.refused(meters, "headers_too_large");
         RawHttp.Answer answer = exchange(RawHttp.postHead(path,
                 "X-Filler: " + "f".repeat(9_000) + "\r\nContent-Length: 2") + "{}");
         assertThat(answer.status()).isEqualTo(431);
         assertEnvelope(answer, path, "request headers too large");
+        assertThat(RawHttp.refused(meters, "headers_too_large")).isEqualTo(before + 1);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"/v1/regno/predict", "/v2/models/regno/infer"})
     void aMalformedHeadIs400InTheEnvelope(String path) throws Exception {
+        double before = RawHttp.refused(meters, "malformed");
         RawHttp.Answer answer = exchange(RawHttp.postHead(path, "Content-Length: two") + "{}");
         assertThat(answer.status()).isEqualTo(400);
         assertEnvelope(answer, path, "malformed HTTP request");
+        assertThat(RawHttp.refused(meters, "malformed")).isEqualTo(before + 1);
     }
 
     /** Under the limits nothing changes: a 4,000-character user id reaches the route. */

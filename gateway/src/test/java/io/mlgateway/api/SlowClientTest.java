@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -49,6 +51,9 @@ class SlowClientTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    MeterRegistry meters;
 
     static String sample() throws IOException {
         return Files.readString(Path.of("../load-tests/bench/regno.json"));
@@ -102,6 +107,7 @@ class SlowClientTest {
     @ParameterizedTest
     @ValueSource(strings = {"/v1/regno/predict", "/v1/regno/predict/batch"}) // direct route, WebFlux route
     void aClientThatStallsMidBodyGetsA408AfterTheBodyReadTimeout(String path) throws Exception {
+        double before = RawHttp.refused(meters, "body_paused");
         try (Socket socket = RawHttp.connect(port, Duration.ofMillis(BODY_TIMEOUT + MARGIN))) {
             OutputStream out = socket.getOutputStream();
             out.write(RawHttp.ascii(RawHttp.postHead(path, "Content-Length: 100") + "{\"instance"));
@@ -116,12 +122,14 @@ class SlowClientTest {
             assertThat(RawHttp.closedByServer(socket)).isTrue();
             assertThat(answeredMs).isBetween(BODY_READ_TIMEOUT, BODY_READ_TIMEOUT + MARGIN);
         }
+        assertThat(RawHttp.refused(meters, "body_paused")).isEqualTo(before + 1);
     }
 
     /** A body trickled a byte every 250 ms never pauses long enough, but is cut at the whole-body timeout. */
     @ParameterizedTest
     @ValueSource(strings = {"/v1/rentals/u1/predict", "/v1/rentals/u1/predict/batch"})
     void aClientTricklingItsBodyGetsA408AfterTheBodyTimeout(String path) throws Exception {
+        double before = RawHttp.refused(meters, "body_timeout");
         try (Socket socket = RawHttp.connect(port, Duration.ofMillis(BODY_TIMEOUT + MARGIN))) {
             OutputStream out = socket.getOutputStream();
             out.write(RawHttp.ascii(RawHttp.postHead(path, "Content-Length: 1000")));
@@ -149,6 +157,7 @@ class SlowClientTest {
             assertThat(answer.body()).contains("request body not received within 3s");
             assertThat(answeredMs).isBetween(BODY_TIMEOUT, BODY_TIMEOUT + MARGIN);
         }
+        assertThat(RawHttp.refused(meters, "body_timeout")).isEqualTo(before + 1);
     }
 
     /** Keep-alive still works inside the idle timeout; an idle connection is closed once it passes. */
@@ -185,6 +194,7 @@ class SlowClientTest {
     void twoHundredSlowlorisConnectionsDoNotStopScoringAndAreAllCut() throws Exception {
         int slow = 200;
         String sample = sample();
+        double refusedBefore = RawHttp.refused(meters, "head_timeout");
         long pooledBefore = OversizedBodyTest.pooled();
         long pooledPeak = pooledBefore;
         byte[] head = RawHttp.ascii(RawHttp.postHead("/v1/regno/predict", "Content-Length: 2"));
@@ -269,6 +279,7 @@ class SlowClientTest {
         // Answered 408 by the head timeout, not silently dropped by the (longer) idle timeout.
         assertThat(answers.values()).as("answers to the slow connections").hasSize(slow)
                 .allMatch(answer -> answer.startsWith("HTTP/1.1 408 "));
+        assertThat(RawHttp.refused(meters, "head_timeout")).as("counted by reason").isEqualTo(refusedBefore + slow);
         assertThat(minCut).isGreaterThanOrEqualTo(HEAD_TIMEOUT);
         // The pacing adds up to 250 ms to seeing the cut on top of the scheduling margin.
         assertThat(maxCut).isLessThan(HEAD_TIMEOUT + MARGIN + 250);
