@@ -41,6 +41,7 @@ public class ApiRoutes {
                 Route.get("/v1/rentals/{userId}/models", models::history),
                 Route.get("/v1/rentals/{userId}/quality", models::quality),
                 Route.post(ADMIN_PREFIX + "rentals/{userId}/rollback", models::rollBack).admin(),
+                Route.post(ADMIN_PREFIX + "rentals/{userId}/promote", models::promote).admin(),
                 Route.get("/v1/models", inference::models),
 
                 // Open Inference Protocol v2 (KServe's REST data plane), both models behind one data plane.

@@ -8,7 +8,9 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A user's version history and live quality (client key); rollback (admin key, see {@link ApiRoutes}). */
+/**
+ * A user's version history and live quality (client key); rollback and promotion (admin key, see {@link ApiRoutes}).
+ */
 @Component
 public class ModelOperationsHandler {
 
@@ -36,8 +38,22 @@ public class ModelOperationsHandler {
         return operations.quality(user, window);
     }
 
-    /** {@code {"version": N, "reason": "…"}}: serve version N again. */
+    /** {@code {"version": N, "reason": "…"}}: serve version N (active, or the base) again. */
     Mono<ModelOperations.RolledBack> rollBack(ApiRequest request) {
+        return versionChange(request, operations::rollBack);
+    }
+
+    /** {@code {"version": N, "reason": "…"}}: serve version N, a rejected challenger. */
+    Mono<ModelOperations.Promoted> promote(ApiRequest request) {
+        return versionChange(request, operations::promote);
+    }
+
+    @FunctionalInterface
+    private interface VersionChange<T> {
+        Mono<T> apply(String userId, long version, String reason);
+    }
+
+    private <T> Mono<T> versionChange(ApiRequest request, VersionChange<T> change) {
         String user = RentalsRequestParser.userId(request.pathVariable(RentalsHandler.USER));
         return operations.ready().then(request.body()).flatMap(body -> {
             JsonNode node = RequestBodies.jsonObject(json, body);
@@ -49,8 +65,7 @@ public class ModelOperationsHandler {
             if (reason != null && !reason.isNull() && (!reason.isString() || reason.stringValue().length() > MAX_REASON)) {
                 throw ApiException.invalidField("reason", "must be a string of at most " + MAX_REASON + " characters");
             }
-            return operations.rollBack(user, version.asLong(),
-                    reason == null || reason.isNull() ? null : reason.stringValue());
+            return change.apply(user, version.asLong(), reason == null || reason.isNull() ? null : reason.stringValue());
         });
     }
 

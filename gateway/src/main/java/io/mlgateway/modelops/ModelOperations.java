@@ -26,7 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What can be asked and done about a user's models beyond scoring: their version history, their live error on
- * the actuals that came back, and rolling back to an earlier version.
+ * the actuals that came back, rolling back to an earlier version and promoting a challenger the validation
+ * rejected.
  */
 @Service
 public class ModelOperations {
@@ -65,6 +66,40 @@ public class ModelOperations {
             @JsonProperty("restored_version") long restoredVersion, String status, String reason) {
     }
 
+    /** A promotion done: the new version serving the user, and the rejected challenger it copies. */
+    public record Promoted(@JsonProperty("user_id") String userId, long version,
+            @JsonProperty("promoted_version") long promotedVersion, String status, String reason) {
+    }
+
+    /**
+     * The two ways an operator puts a stored version in service: each copies it as the user's new head and announces
+     * it with its own status, records what it copied under its own key, and counts the swap under its own trigger.
+     */
+    private enum Change {
+        ROLLBACK(ModelRetrainedMessage.ROLLED_BACK, "rolled_back_to", "rollback", "rolled back to version ",
+                " to roll back to"),
+        PROMOTION(ModelRetrainedMessage.PROMOTED, "promoted_from", "promotion", "promoted rejected version ",
+                " (a rejected challenger) to promote");
+
+        final String status;
+        final String metricsKey;
+        final String trigger;
+        final String reasonPrefix;
+        final String missing;
+
+        Change(String status, String metricsKey, String trigger, String reasonPrefix, String missing) {
+            this.status = status;
+            this.metricsKey = metricsKey;
+            this.trigger = trigger;
+            this.reasonPrefix = reasonPrefix;
+            this.missing = missing;
+        }
+
+        String reason(long version, String note) {
+            return note == null ? reasonPrefix + version : reasonPrefix + version + ": " + note;
+        }
+    }
+
     private record VersionError(long version, long actuals, double absError) {
     }
 
@@ -79,7 +114,8 @@ public class ModelOperations {
     public ModelOperations(ModelRegistry registry, TransactionalOperator tx, DatabaseClient db,
             ModelSwapper swapper, RentalsReadiness readiness, JsonMapper json) {
         this.registry = registry;
-        // Rollbacks queue their announcement in the transaction that moves the head; the retrainer relays it.
+        // Rollbacks and promotions queue their announcement in the transaction that moves the head; the retrainer
+        // relays it.
         this.outbox = new RetrainOutbox(db);
         this.tx = tx;
         this.db = db;
@@ -106,34 +142,49 @@ public class ModelOperations {
     }
 
     /**
-     * Serves the user {@code version} again (as a new version copying it, see {@link #storeCopy}); every gateway
-     * switches when the announcement arrives, this one at once.
+     * Serves the user {@code version} again (one of its own active versions, or the shared base), as a new version
+     * copying it; every gateway switches when the announcement arrives, this one at once.
      */
     public Mono<RolledBack> rollBack(String userId, long version, String note) {
-        String reason = note == null ? "rolled back to version " + version
-                : "rolled back to version " + version + ": " + note;
-        return registry.currentMetadata(userId).map(Optional::of).defaultIfEmpty(Optional.empty())
-                .flatMap(head -> storeCopy(userId, head.map(ModelRecord::version).orElse(null), version, reason))
-                .switchIfEmpty(Mono.error(() -> new ApiException(HttpStatus.NOT_FOUND,
-                        "user '" + userId + "' has no version " + version + " to roll back to", "version")))
-                .onErrorMap(StaleModelException.class, e -> new ApiException(HttpStatus.CONFLICT,
-                        "the user's model changed meanwhile; list the versions and retry", "version"))
-                .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"))
-                .doOnNext(stored -> swapper.swap(userId, stored.version(), "rollback"))
-                .map(stored -> new RolledBack(userId, stored.version(), version, "rolled_back", reason));
+        String reason = Change.ROLLBACK.reason(version, note);
+        return serveCopy(Change.ROLLBACK, userId, version, reason, registry.restorable(userId, version))
+                .map(stored -> new RolledBack(userId, stored.version(), version, Change.ROLLBACK.status, reason));
     }
 
     /**
-     * A copy of {@code version} (one of the user's own active versions, or the shared base) stored as a new version
-     * whose parent is the head it replaces; the head moves to it only if it is still {@code expectedHead}, and the
-     * announcement (status rolled_back) is queued, atomically. A new version rather than moving the head back keeps
-     * versions increasing, which every gateway's swap relies on (a newer version always wins). Empty if
-     * {@code version} cannot be restored; {@link StaleModelException} if the head moved meanwhile.
+     * Serves the user a challenger the validation rejected ({@code version}, one of its own), as a new version
+     * copying it: an operator's decision against the automatic policy, announced like a rollback.
      */
-    private Mono<ModelRecord> storeCopy(String userId, Long expectedHead, long version, String reason) {
-        return registry.restorable(userId, version)
+    public Mono<Promoted> promote(String userId, long version, String note) {
+        String reason = Change.PROMOTION.reason(version, note);
+        return serveCopy(Change.PROMOTION, userId, version, reason, registry.promotable(userId, version))
+                .map(stored -> new Promoted(userId, stored.version(), version, Change.PROMOTION.status, reason));
+    }
+
+    private Mono<ModelRecord> serveCopy(Change change, String userId, long version, String reason,
+            Mono<ModelRecord> source) {
+        return registry.currentMetadata(userId).map(Optional::of).defaultIfEmpty(Optional.empty())
+                .flatMap(head -> storeCopy(change, userId, head.map(ModelRecord::version).orElse(null), version,
+                        reason, source))
+                .switchIfEmpty(Mono.error(() -> new ApiException(HttpStatus.NOT_FOUND,
+                        "user '" + userId + "' has no version " + version + change.missing, "version")))
+                .onErrorMap(StaleModelException.class, e -> new ApiException(HttpStatus.CONFLICT,
+                        "the user's model changed meanwhile; list the versions and retry", "version"))
+                .onErrorMap(e -> !(e instanceof ApiException), e -> new UnavailableException("model registry unreachable"))
+                .doOnNext(stored -> swapper.swap(userId, stored.version(), change.trigger));
+    }
+
+    /**
+     * A copy of {@code source} stored as a new version whose parent is the head it replaces; the head moves to it
+     * only if it is still {@code expectedHead}, and the announcement is queued, atomically. A new version rather
+     * than moving the head back keeps versions increasing, which every gateway's swap relies on (a newer version
+     * always wins). Empty if {@code source} is; {@link StaleModelException} if the head moved meanwhile.
+     */
+    private Mono<ModelRecord> storeCopy(Change change, String userId, Long expectedHead, long version, String reason,
+            Mono<ModelRecord> source) {
+        return source
                 .flatMap(old -> {
-                    String metrics = "{\"rolled_back_to\": " + version + "}";
+                    String metrics = "{\"" + change.metricsKey + "\": " + version + "}";
                     NewModel copy = old.isBase()
                             ? NewModel.of(userId, expectedHead, TreeModel.layered(old.version(),
                                     TreeEnsemble.empty(old.model().trees().features())), old.numTrees(), metrics)
@@ -141,8 +192,7 @@ public class ModelOperations {
                                     old.baseVersion(), old.ownTrees(), metrics);
                     return registry.store(copy, expectedHead);
                 })
-                .flatMap(record -> outbox.enqueue(userId, ModelRetrainedMessage.ROLLED_BACK, record.version(), reason)
-                        .thenReturn(record))
+                .flatMap(record -> outbox.enqueue(userId, change.status, record.version(), reason).thenReturn(record))
                 .as(tx::transactional);
     }
 

@@ -73,7 +73,8 @@ public class ModelSwapListener extends SubscriptionLifecycle {
         }
         swapper.swap(message.userId(), message.version(), "kafka");
         log.atInfo().addKeyValue("event", "model.swap").addKeyValue("user_id", message.userId())
-                .addKeyValue("version", message.version()).log("model swap announced");
+                .addKeyValue("version", message.version()).addKeyValue("status", message.status())
+                .log("model swap announced");
     }
 
     /** True once the consumer owns the topic's partitions (messages published from then on are seen). */

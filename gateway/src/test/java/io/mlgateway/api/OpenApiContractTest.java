@@ -13,6 +13,10 @@ import com.atlassian.oai.validator.model.SimpleResponse;
 import com.atlassian.oai.validator.report.SimpleValidationReportFormat;
 import com.atlassian.oai.validator.report.ValidationReport;
 import io.mlgateway.rentals.RentalsReadiness;
+import io.mlgateway.shared.modelstore.ModelRecord;
+import io.mlgateway.shared.modelstore.ModelRegistry;
+import io.mlgateway.shared.testing.TestModels;
+import io.mlgateway.shared.training.BikeSharingData;
 import io.mlgateway.shared.testing.LocalServices;
 import io.swagger.v3.core.util.Json;
 import io.swagger.v3.core.util.Yaml;
@@ -95,6 +99,8 @@ class OpenApiContractTest {
     ApiRoutes routes;
     @Autowired
     RentalsReadiness readiness;
+    @Autowired
+    ModelRegistry registry;
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
@@ -264,6 +270,13 @@ class OpenApiContractTest {
     // ---------------------------------------------------------------------------------------------------------------
     // Real answers
 
+    /** Stores a challenger for {@code user} the way the retrainer stores one that lost; returns its version. */
+    private long rejectedChallenger(String user) {
+        ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
+        return registry.storeRejected(TestModels.continued(user, base, null,
+                BikeSharingData.where(h -> !h.isYear2011()).subList(0, 48), 2)).block().version();
+    }
+
     /**
      * Every endpoint, for its success and its main errors, in an order that builds what later calls need (a forecast
      * before its actual, a rollback before the history that shows it). Each case checks the status it aims at, then
@@ -354,8 +367,18 @@ class OpenApiContractTest {
                                 .admin().body("{\"version\": 999999999}").answers(404, field("version")),
                         post("rollback to version \"one\"", "/v1/admin/rentals/" + user + "/rollback").admin()
                                 .body("{\"version\": \"one\"}").answers(400, field("version")),
-                        get("history, with the rollback", "/v1/rentals/" + user + "/models")
-                                .answers(200, body -> assertThat(body.path("versions").size()).isOne()),
+                        post("promote a rejected challenger", "/v1/admin/rentals/" + user + "/promote").admin()
+                                .body(() -> "{\"version\": " + rejectedChallenger(user) + ", \"reason\": \"contract\"}")
+                                .answers(200, body -> assertThat(body.path("status").asString()).isEqualTo("promoted")),
+                        post("promote a version that is no rejected challenger",
+                                "/v1/admin/rentals/" + user + "/promote").admin().body(() -> "{\"version\": " + state.get("base") + "}")
+                                .answers(404, field("version")),
+                        post("promote with a client key", "/v1/admin/rentals/" + user + "/promote")
+                                .body("{\"version\": 1}").answers(401, field(ApiKeyFilter.ADMIN_HEADER)),
+                        get("history, with the rollback and the promotion", "/v1/rentals/" + user + "/models")
+                                .answers(200, body -> assertThat(body.path("versions").valueStream()
+                                        .map(v -> v.path("status").asString()))
+                                        .containsExactly("active", "rejected", "active")),
                         get("history with limit=0", "/v1/rentals/" + user + "/models?limit=0")
                                 .answers(400, field("limit")),
                         get("quality, with the actual", "/v1/rentals/" + user + "/quality?window=50")

@@ -38,9 +38,9 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A user's version history, live quality and rollback over HTTP, on the real PostgreSQL, Redis and Kafka. Rollback
- * takes the admin key and only it; the quality endpoint's MAE is checked against one computed from the predictions
- * and actuals this test itself sent and got back.
+ * A user's version history, live quality, rollback and promotion over HTTP, on the real PostgreSQL, Redis and Kafka.
+ * Rollback and promotion take the admin key and only it; the quality endpoint's MAE is checked against one computed
+ * from the predictions and actuals this test itself sent and got back.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "management.server.port=0")
 class ModelOperationsApiTest {
@@ -196,6 +196,73 @@ class ModelOperationsApiTest {
                 () -> predict(user, hour).get("model_version").longValue() == v4);
         assertThat(predict(user, hour).get("prediction").doubleValue())
                 .isEqualTo((double) TestModels.predict(base, base, hour.features()));
+    }
+
+    private JsonNode promote(String user, String body, String header, String key, HttpStatus expected) {
+        return exchange(HttpMethod.POST, "/v1/admin/rentals/" + user + "/promote", header, key, body, expected);
+    }
+
+    @Test
+    void promotionServesARejectedChallengerAsANewVersionAndAnnouncesIt() throws Exception {
+        String user = "ops-pr-" + UUID.randomUUID().toString().substring(0, 8);
+        String other = "ops-other-" + UUID.randomUUID().toString().substring(0, 8);
+        ModelRecord base = registry.current(ModelRegistry.BASE_USER).block();
+        ModelRecord v1 = registry.store(TestModels.continued(user, base, null, hours.subList(0, 60), 3), null).block();
+        ModelRecord rejected = registry.storeRejected(TestModels.continued(user, base, v1, hours.subList(60, 120), 5))
+                .block();
+        ModelRecord foreign = registry.storeRejected(TestModels.continued(other, base, null, hours.subList(0, 60), 2))
+                .block();
+        BikeSharingData.Hour hour = hours.get(500);
+        assertThat(predict(user, hour).get("model_version").longValue()).isEqualTo(v1.version());
+
+        String body = "{\"version\": " + rejected.version() + ", \"reason\": \"validated by hand on July\"}";
+        // The admin key and only it.
+        assertThat(promote(user, body, "x-api-key", KEY, HttpStatus.UNAUTHORIZED).get("field").stringValue())
+                .isEqualTo("x-admin-key");
+        // Only the user's own rejected challengers: not an active version, not another user's, and a rollback
+        // cannot serve a rejected one.
+        assertThat(promote(user, "{\"version\": " + v1.version() + "}", "x-admin-key", ADMIN_KEY,
+                HttpStatus.NOT_FOUND).get("message").stringValue()).contains("rejected challenger");
+        promote(user, "{\"version\": " + foreign.version() + "}", "x-admin-key", ADMIN_KEY, HttpStatus.NOT_FOUND);
+        rollBack(user, "{\"version\": " + rejected.version() + "}", HttpStatus.NOT_FOUND);
+        assertThat(promote(user, "{\"version\": 0}", "x-admin-key", ADMIN_KEY, HttpStatus.BAD_REQUEST).get("field")
+                .stringValue()).isEqualTo("version");
+        assertThat(predict(user, hour).get("model_version").longValue()).as("nothing changed").isEqualTo(v1.version());
+
+        JsonNode answer = promote(user, body, "x-admin-key", ADMIN_KEY, HttpStatus.OK);
+        long v3 = answer.get("version").longValue();
+        assertThat(v3).isGreaterThan(rejected.version());
+        assertThat(answer.get("promoted_version").longValue()).isEqualTo(rejected.version());
+        assertThat(answer.get("status").stringValue()).isEqualTo(ModelRetrainedMessage.PROMOTED);
+
+        // Served at once by this gateway, predicting exactly what the challenger predicts.
+        await("promotion served", Duration.ofSeconds(10),
+                () -> predict(user, hour).get("model_version").longValue() == v3);
+        assertThat(predict(user, hour).get("prediction").doubleValue())
+                .isEqualTo((double) TestModels.predict(base, rejected, hour.features()));
+
+        try (Connection c = db.jdbc();
+                ResultSet rs = c.createStatement().executeQuery("SELECT status, version, reason FROM retrain_outbox"
+                        + " WHERE user_id = '" + user + "'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo(ModelRetrainedMessage.PROMOTED);
+            assertThat(rs.getLong(2)).isEqualTo(v3);
+            assertThat(rs.getString(3))
+                    .isEqualTo("promoted rejected version " + rejected.version() + ": validated by hand on July");
+            assertThat(rs.next()).isFalse();
+        }
+
+        // The history keeps the challenger as it was (rejected) and shows the new head copying it.
+        JsonNode versions = get("/v1/rentals/" + user + "/models", HttpStatus.OK).get("versions");
+        assertThat(versions).hasSize(3);
+        JsonNode newest = versions.get(0);
+        assertThat(newest.get("version").longValue()).isEqualTo(v3);
+        assertThat(newest.get("current").booleanValue()).isTrue();
+        assertThat(newest.get("status").stringValue()).isEqualTo("active");
+        assertThat(newest.get("parent_version").longValue()).isEqualTo(v1.version());
+        assertThat(newest.get("metrics").get("promoted_from").longValue()).isEqualTo(rejected.version());
+        assertThat(newest.get("own_trees").intValue()).isEqualTo(rejected.ownTrees()).isEqualTo(8);
+        assertThat(versions.get(1).get("status").stringValue()).isEqualTo("rejected");
     }
 
     @Test

@@ -24,9 +24,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A rollback asked of one gateway switches every gateway: two packaged gateways (their own processes, the periodic
- * version check off, so only the announcement can explain a switch) and the retrainer relaying the announcement the
- * rollback queued.
+ * A rollback or a promotion asked of one gateway switches every gateway: two packaged gateways (their own processes,
+ * the periodic version check off, so only the announcement can explain a switch) and the retrainer relaying the
+ * announcement the operation queued.
  */
 class RollbackEndToEndTest {
 
@@ -110,21 +110,53 @@ class RollbackEndToEndTest {
         HttpResponse<String> answer = first.admin("/v1/admin/rentals/" + user + "/rollback",
                 "{\"version\": " + v1.version() + "}");
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-        long v3 = JSON.readTree(answer.body()).get("version").longValue();
+        everyGatewayServes(user, hour, JSON.readTree(answer.body()).get("version").longValue(), v1, "rolled_back");
+    }
 
-        RetrainFixtures.await("the first gateway serving " + v3, Duration.ofSeconds(30),
-                () -> servedVersion(first, user, hour) == v3);
-        RetrainFixtures.await("the second gateway serving " + v3 + " (only the announcement can tell it)",
-                Duration.ofSeconds(30), () -> servedVersion(second, user, hour) == v3);
-        double onFirst = predict(first, user, hour).get("prediction").doubleValue();
-        double onSecond = predict(second, user, hour).get("prediction").doubleValue();
-        double v1Prediction;
+    @Test
+    void aPromotionAskedOfOneGatewaySwitchesEveryGateway() throws Exception {
+        String user = "promotion-" + UUID.randomUUID().toString().substring(0, 8);
+        List<BikeSharingData.Hour> hours = BikeSharingData.where(h -> !h.isYear2011());
+        BikeSharingData.Hour hour = hours.get(700);
+        ModelRecord v1;
+        ModelRecord rejected;
+        try (RetrainFixtures.Instance setup = new RetrainFixtures.Instance(db, "setup")) {
+            RetrainFixtures.await("the base model", Duration.ofSeconds(120),
+                    () -> setup.registry.current(ModelRegistry.BASE_USER).blockOptional().isPresent());
+            ModelRecord base = setup.registry.current(ModelRegistry.BASE_USER).block();
+            v1 = setup.registry.store(TestModels.continued(user, base, null, hours.subList(0, 60), 3), null).block();
+            rejected = setup.registry.storeRejected(TestModels.continued(user, base, v1, hours.subList(60, 120), 4))
+                    .block();
+        }
+        assertThat(predict(first, user, hour).get("model_version").longValue()).isEqualTo(v1.version());
+        assertThat(predict(second, user, hour).get("model_version").longValue()).isEqualTo(v1.version());
+
+        HttpResponse<String> answer = first.admin("/v1/admin/rentals/" + user + "/promote",
+                "{\"version\": " + rejected.version() + "}");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        everyGatewayServes(user, hour, JSON.readTree(answer.body()).get("version").longValue(), rejected, "promoted");
+    }
+
+    /**
+     * Both gateways come to serve {@code version}, a copy of {@code copied}, predicting exactly what it predicts; the
+     * second logged the announcement with its {@code status}.
+     */
+    private static void everyGatewayServes(String user, BikeSharingData.Hour hour, long version, ModelRecord copied,
+            String status) throws Exception {
+        RetrainFixtures.await("the first gateway serving " + version, Duration.ofSeconds(30),
+                () -> servedVersion(first, user, hour) == version);
+        RetrainFixtures.await("the second gateway serving " + version + " (only the announcement can tell it)",
+                Duration.ofSeconds(30), () -> servedVersion(second, user, hour) == version);
+        double expected;
         try (RetrainFixtures.Instance check = new RetrainFixtures.Instance(db, "check")) {
             ModelRecord base = check.registry.current(ModelRegistry.BASE_USER).block();
-            v1Prediction = TestModels.predict(base, v1, hour.features());
+            expected = TestModels.predict(base, copied, hour.features());
         }
-        assertThat(onFirst).isEqualTo(v1Prediction);
-        assertThat(onSecond).isEqualTo(v1Prediction);
-        assertThat(second.log()).contains("model swap announced");
+        assertThat(predict(first, user, hour).get("prediction").doubleValue()).isEqualTo(expected);
+        assertThat(predict(second, user, hour).get("prediction").doubleValue()).isEqualTo(expected);
+        assertThat(second.log().lines().filter(line -> line.contains("model swap announced")
+                && line.contains("\"user_id\":\"" + user + "\"")))
+                .anySatisfy(line -> assertThat(line)
+                        .contains("\"version\":" + version, "\"status\":\"" + status + "\""));
     }
 }

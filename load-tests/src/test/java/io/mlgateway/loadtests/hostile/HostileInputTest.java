@@ -36,9 +36,9 @@ import tools.jackson.databind.json.JsonMapper;
  * endpoint of both protocols, then truncated, spliced with garbage or invalid UTF-8, nested thousands deep, with
  * values replaced by NaN, Infinity, huge numbers, huge strings, wrong types, with unknown fields; and rentals users
  * with odd ids (path traversal, SQL metacharacters, very long, percent-encoded), also on the read-only and admin
- * endpoints; hostile bodies on the admin rollback; batches over the row limit (and over the body limit). Every
- * answer is a 200 or a 4xx in the API's error envelope, never a 5xx or a stack trace, and the inference log holds
- * exactly the predictions that were answered 200: nothing from a rejected request.
+ * endpoints; hostile bodies on the admin rollback and promotion; batches over the row limit (and over the body
+ * limit). Every answer is a 200 or a 4xx in the API's error envelope, never a 5xx or a stack trace, and the
+ * inference log holds exactly the predictions that were answered 200: nothing from a rejected request.
  *
  * <p>Ids stay under 3,000 characters here: a request line over Netty's 4,096-byte limit is refused by the HTTP
  * decoder before any route, with a 414 in the envelope; RequestLimitsTest (gateway) covers that on raw sockets.
@@ -48,6 +48,7 @@ class HostileInputTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final String KEY = "hostile-key";
     private static final String ADMIN_KEY = "hostile-admin-key";
+    private static final List<String> ADMIN_OPERATIONS = List.of("/rollback", "/promote");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -234,20 +235,29 @@ class HostileInputTest {
         if (answer.statusCode() == 200) {
             answeredPredictions.incrementAndGet();
         }
-        // The same id on the read-only endpoints and on the admin rollback.
+        // The same id on the read-only endpoints and on the admin operations.
         for (String read : List.of("/model", "/models", "/quality")) {
             assertAnsweredInTheEnvelope("/v1/rentals/" + id + read, send("GET", "/v1/rentals/" + id + read, null, false));
         }
-        String rollback = "/v1/admin/rentals/" + id + "/rollback";
-        assertAnsweredInTheEnvelope(rollback, send("POST", rollback, "{\"version\":1}".getBytes(StandardCharsets.UTF_8), true));
+        for (String operation : ADMIN_OPERATIONS) {
+            String admin = "/v1/admin/rentals/" + id + operation;
+            byte[] body = "{\"version\":1}".getBytes(StandardCharsets.UTF_8);
+            assertAnsweredInTheEnvelope(admin, send("POST", admin, body, true));
+        }
     }
 
     @Property(tries = 100)
-    void hostileRollbackBodiesAreRefusedInTheEnvelope(@ForAll("hostileBody") byte[] body) throws Exception {
-        String rollback = "/v1/admin/rentals/hostile-user/rollback";
-        HttpResponse<String> answer = send("POST", rollback, body, true);
-        assertAnsweredInTheEnvelope(rollback, answer);
-        assertThat(answer.statusCode()).as("nothing to roll back to: never a 200").isBetween(400, 499);
+    void hostileAdminBodiesAreRefusedInTheEnvelope(@ForAll("hostileBody") byte[] body,
+            @ForAll("adminOperation") String operation) throws Exception {
+        String admin = "/v1/admin/rentals/hostile-user" + operation;
+        HttpResponse<String> answer = send("POST", admin, body, true);
+        assertAnsweredInTheEnvelope(admin, answer);
+        assertThat(answer.statusCode()).as("no version to serve: never a 200").isBetween(400, 499);
+    }
+
+    @Provide
+    Arbitrary<String> adminOperation() {
+        return Arbitraries.of(ADMIN_OPERATIONS);
     }
 
     private static HttpResponse<String> post(String path, byte[] body) throws Exception {

@@ -141,9 +141,21 @@ public class ModelRegistry {
      * base; empty otherwise (unknown, another user's, or rejected). Bytes included.
      */
     public Mono<ModelRecord> restorable(String userId, long version) {
-        return db.sql(SELECT_MODEL.formatted("m.model") + " WHERE m.version = $1 AND m.user_id IN ($2, '" + BASE_USER
-                        + "') AND m.status = '" + ACTIVE + "'")
-                .bind(0, version)
+        return oneVersion(db.sql(SELECT_MODEL.formatted("m.model") + " WHERE m.version = $1 AND m.user_id IN ($2, '"
+                + BASE_USER + "') AND m.status = '" + ACTIVE + "'"), version, userId);
+    }
+
+    /**
+     * The version a promotion of {@code userId} may serve: one of the user's own challengers that lost to the
+     * champion; empty otherwise (unknown, another user's, or active). Bytes included.
+     */
+    public Mono<ModelRecord> promotable(String userId, long version) {
+        return oneVersion(db.sql(SELECT_MODEL.formatted("m.model") + " WHERE m.version = $1 AND m.user_id = $2"
+                + " AND m.status = '" + REJECTED + "'"), version, userId);
+    }
+
+    private static Mono<ModelRecord> oneVersion(DatabaseClient.GenericExecuteSpec select, long version, String userId) {
+        return select.bind(0, version)
                 .bind(1, userId)
                 .map(ModelRegistry::toRecord)
                 .one();

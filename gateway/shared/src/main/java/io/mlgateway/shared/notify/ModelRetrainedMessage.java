@@ -9,10 +9,12 @@ import tools.jackson.databind.json.JsonMapper;
  * tolerate duplicates and unknown extra fields.
  *
  * @param status  {@value #SUCCESS}: a new version is served; {@value #ROLLED_BACK}: an earlier version is served
- *                again; {@value #REJECTED}: a challenger was stored but lost to the champion (nothing changes);
+ *                again; {@value #PROMOTED}: a challenger the validation had rejected is served (an operator's
+ *                decision); {@value #REJECTED}: a challenger was stored but lost to the champion (nothing changes);
  *                {@value #FAILED}: no model could be fitted
- * @param version the version now served ({@value #SUCCESS}, {@value #ROLLED_BACK}), or the rejected one
- * @param reason  why, for {@value #REJECTED}, {@value #FAILED} and {@value #ROLLED_BACK}
+ * @param version the version now served ({@value #SUCCESS}, {@value #ROLLED_BACK}, {@value #PROMOTED}), or the
+ *                rejected one
+ * @param reason  why, for {@value #REJECTED}, {@value #FAILED}, {@value #ROLLED_BACK} and {@value #PROMOTED}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelRetrainedMessage(
@@ -26,6 +28,7 @@ public record ModelRetrainedMessage(
     public static final String FAILED = "failed";
     public static final String REJECTED = "rejected";
     public static final String ROLLED_BACK = "rolled_back";
+    public static final String PROMOTED = "promoted";
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .disable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -45,7 +48,7 @@ public record ModelRetrainedMessage(
     }
 
     public static boolean changesModel(String status) {
-        return SUCCESS.equals(status) || ROLLED_BACK.equals(status);
+        return SUCCESS.equals(status) || ROLLED_BACK.equals(status) || PROMOTED.equals(status);
     }
 
     public byte[] toJson() {

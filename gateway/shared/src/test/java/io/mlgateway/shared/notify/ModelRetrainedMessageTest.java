@@ -26,9 +26,10 @@ class ModelRetrainedMessageTest {
 
     /** Only a new or restored version changes what gateways serve; a rejected challenger or a failure does not. */
     @Test
-    void onlySuccessAndRollbackChangeTheServedModel() {
+    void onlySuccessRollbackAndPromotionChangeTheServedModel() {
         assertThat(new ModelRetrainedMessage("a", ModelRetrainedMessage.SUCCESS, 3L, null).changesModel()).isTrue();
         assertThat(new ModelRetrainedMessage("a", ModelRetrainedMessage.ROLLED_BACK, 4L, "why").changesModel()).isTrue();
+        assertThat(new ModelRetrainedMessage("a", ModelRetrainedMessage.PROMOTED, 6L, "why").changesModel()).isTrue();
         assertThat(new ModelRetrainedMessage("a", ModelRetrainedMessage.REJECTED, 5L, "lost").changesModel()).isFalse();
         assertThat(ModelRetrainedMessage.failed("a", "boom").changesModel()).isFalse();
         assertThat(new String(new ModelRetrainedMessage("a", ModelRetrainedMessage.REJECTED, 5L, "lost").toJson(),
