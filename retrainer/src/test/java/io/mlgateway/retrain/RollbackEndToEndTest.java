@@ -46,6 +46,8 @@ class RollbackEndToEndTest {
         first = a.join();
         second = b.join();
         retrainer = RetrainerApps.start(db, "--retrainer.outbox-interval=500ms");
+        // The base model comes from the retrainer; a gateway scores rentals once it has read it.
+        RetrainFixtures.await("both gateways ready", Duration.ofSeconds(120), () -> first.isReady() && second.isReady());
     }
 
     private static GatewayProcess start(Map<String, String> environment) {
