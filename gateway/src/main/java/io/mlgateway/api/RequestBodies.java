@@ -4,6 +4,7 @@ import io.mlgateway.errors.ApiException;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.stereotype.Component;
@@ -73,20 +74,26 @@ public class RequestBodies {
 
     /**
      * Copies bytes up to the cap, then only counts what arrives, up to the drain limit. Buffers are copied during
-     * onNext and never kept: Reactor Netty releases its inbound buffers itself once onNext returns.
+     * onNext and never kept. Who releases them differs by path: Reactor Netty releases what it hands the direct
+     * routes once onNext returns, but WebFlux hands its buffers over retained (its request body is
+     * {@code receive().retain()}), so those are released here, whatever became of their bytes.
      */
     private final class Collector {
 
         private byte[] bytes = new byte[1024];
         private long total;
 
-        /** Copies {@code buffer}; false stops reading (the connection will be closed). */
+        /** Copies {@code buffer} and releases it; false stops reading (the connection will be closed). */
         synchronized boolean accept(DataBuffer buffer) {
-            int n = buffer.readableByteCount();
-            if (room(n)) {
-                buffer.read(bytes, (int) total, n);
+            try {
+                int n = buffer.readableByteCount();
+                if (room(n)) {
+                    buffer.read(bytes, (int) total, n);
+                }
+                return counted(n);
+            } finally {
+                DataBufferUtils.release(buffer);
             }
-            return counted(n);
         }
 
         synchronized boolean accept(ByteBuf buffer) {

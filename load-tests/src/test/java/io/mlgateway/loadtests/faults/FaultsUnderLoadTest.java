@@ -7,14 +7,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
@@ -484,8 +482,8 @@ class FaultsUnderLoadTest {
         List<long[]> out = new ArrayList<>();
         for (FaultProduct.Instance gateway : product.gateways) {
             long pid = gateway.process().pid();
-            jcmd(pid, "GC.run");
-            String info = jcmd(pid, "GC.heap_info");
+            AppProcess.jcmd(pid, "GC.run");
+            String info = AppProcess.jcmd(pid, "GC.heap_info");
             Matcher used = Pattern.compile("used (\\d+)K").matcher(info);
             assertThat(used.find()).as("GC.heap_info: %s", info).isTrue();
             String status = Files.readString(Path.of("/proc/" + pid + "/status"));
@@ -493,14 +491,6 @@ class FaultsUnderLoadTest {
             assertThat(rss.find()).isTrue();
             out.add(new long[] {Long.parseLong(used.group(1)) << 10, Long.parseLong(rss.group(1)) << 10});
         }
-        return out;
-    }
-
-    private static String jcmd(long pid, String command) throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(pid), command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return out;
     }
 

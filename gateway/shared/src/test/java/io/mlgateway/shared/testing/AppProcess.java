@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,6 +81,17 @@ public final class AppProcess implements AutoCloseable {
 
     public long pid() {
         return process.pid();
+    }
+
+    /** Runs a diagnostic command in the JVM {@code pid} (e.g. GC.run, GC.heap_info) and returns its output. */
+    public static String jcmd(long pid, String command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("jcmd " + pid + " " + command + " failed: " + out);
+        }
+        return out;
     }
 
     /** Polls {@code condition} until it holds; fails at once if the process exits, or after {@code timeout}. */
