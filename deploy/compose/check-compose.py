@@ -182,6 +182,20 @@ def main():
                          (r"(?m)^\s*bind :8404\s*$", "stats on :8404"),
                          (r"(?m)^\s*bind :8405\s*$", "health (monitor-uri) on :8405")]:
         check(re.search(needle, hap) is not None, "haproxy.cfg: " + what)
+    # A stopping gateway answers readiness 503 and keeps serving for its drain: haproxy must have marked it down
+    # by then (the first failed check up to `inter` after the drain starts, the others `fastinter` apart).
+    timing = re.search(r"(?m)^\s*default-server\b.*\binter (\S+).*\bfastinter (\S+).*\bfall (\d+)", hap)
+    check(timing is not None, "haproxy.cfg: default-server sets inter, fastinter and fall")
+    if timing:
+        take_out = seconds(timing.group(1)) + (int(timing.group(3)) - 1) * seconds(timing.group(2))
+        for name in GATEWAYS:
+            drain = env_of(services[name]).get("GATEWAY_HTTP_SHUTDOWN_DRAIN")
+            check(drain is not None and seconds(str(drain)) > take_out,
+                  "%s: GATEWAY_HTTP_SHUTDOWN_DRAIN (%s) longer than haproxy takes to mark it down (%ss)"
+                  % (name, drain, take_out))
+            check(drain is not None and seconds(services[name].get("stop_grace_period", "10s"))
+                  >= seconds(str(drain)) + 30,
+                  "%s: stop_grace_period covers the drain and the 30 s graceful shutdown" % name)
     lb = services["lb"]
     check(volume_targets(lb).get("/usr/local/etc/haproxy/haproxy.cfg", ("", False))[1],
           "lb mounts haproxy.cfg read-only where the image reads it")

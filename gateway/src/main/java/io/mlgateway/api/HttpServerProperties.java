@@ -1,5 +1,6 @@
 package io.mlgateway.api;
 
+import static io.mlgateway.shared.config.PropertyChecks.notNegative;
 import static io.mlgateway.shared.config.PropertyChecks.positive;
 
 import java.time.Duration;
@@ -23,13 +24,20 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                           the connection, how long it keeps reading and discarding the rest so that the client,
  *                           still sending, reads the answer instead of a reset; a pause of body-read-timeout
  *                           also ends it
+ * @param shutdownDrain      on SIGTERM, how long the gateway keeps serving while its readiness answers 503, before
+ *                           it stops taking requests: the time a load balancer that polls readiness needs to take
+ *                           it out of rotation (HAProxy in deploy/compose: 2 checks, 2 s then 1 s apart). Closing
+ *                           keep-alive connections the balancer still routes to races with requests already on the
+ *                           wire: a request read as its connection closes is handled but never answered. 0 where
+ *                           the platform stops routing first (the Kubernetes manifests' preStop sleep)
  */
 @ConfigurationProperties(HttpServerProperties.PREFIX)
 public record HttpServerProperties(
         @DefaultValue("10s") Duration requestHeadTimeout,
         @DefaultValue("10s") Duration bodyReadTimeout,
         @DefaultValue("60s") Duration bodyTimeout,
-        @DefaultValue("30s") Duration lingerTime) {
+        @DefaultValue("30s") Duration lingerTime,
+        @DefaultValue("0s") Duration shutdownDrain) {
 
     public static final String PREFIX = "gateway.http";
 
@@ -38,5 +46,6 @@ public record HttpServerProperties(
         positive(PREFIX + ".body-read-timeout", bodyReadTimeout);
         positive(PREFIX + ".body-timeout", bodyTimeout);
         positive(PREFIX + ".linger-time", lingerTime);
+        notNegative(PREFIX + ".shutdown-drain", shutdownDrain);
     }
 }

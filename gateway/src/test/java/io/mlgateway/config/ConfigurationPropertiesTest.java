@@ -56,7 +56,7 @@ class ConfigurationPropertiesTest {
 
     /** What gateway.http binds to with nothing set. */
     private static final HttpServerProperties HTTP_DEFAULTS = new HttpServerProperties(Duration.ofSeconds(10),
-            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30));
+            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ZERO);
 
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({ApiProperties.class, AccessLogProperties.class, RegnoProperties.class,
@@ -145,6 +145,7 @@ class ConfigurationPropertiesTest {
             gateway.http.body-read-timeout=-1s | gateway.http.body-read-timeout must be positive, was PT-1S
             gateway.http.body-timeout=0ms | gateway.http.body-timeout must be positive, was PT0S
             gateway.http.linger-time=0s | gateway.http.linger-time must be positive, was PT0S
+            gateway.http.shutdown-drain=-1s | gateway.http.shutdown-drain must not be negative, was PT-1S
             """)
     void anInvalidValueFailsStartUpNamingItsKey(String setting, String message) {
         runner.withPropertyValues(API_KEYS, setting).run(context -> {

@@ -27,6 +27,7 @@ final class ScaledOutProduct implements AutoCloseable {
 
     static final String API_KEY = "scale-out-key";
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final String DRAIN = "GATEWAY_HTTP_SHUTDOWN_DRAIN";
     private static final Path LOGS = Path.of("target/scale-out");
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
 
@@ -66,7 +67,8 @@ final class ScaledOutProduct implements AutoCloseable {
             int management = AppProcess.freePort();
             Map<String, String> env = new HashMap<>(AppProcess.services(db));
             env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT",
-                    Integer.toString(management), "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY)));
+                    Integer.toString(management), "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY),
+                    DRAIN, composeGatewaySetting(DRAIN)));
             AppProcess gateway = start("gateway-" + i, "gateway/target/gateway.jar", "-Xmx384m", env);
             gateway.await("gateway-" + i + " ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:"
                     + management + "/actuator/health/readiness") == 200);
@@ -93,6 +95,16 @@ final class ScaledOutProduct implements AutoCloseable {
                 LOGS.resolve(name + ".log"), heap);
         processes.add(process);
         return process;
+    }
+
+    /** A gateway setting as deploy/compose/docker-compose.yml gives it (the drain is tied to haproxy.cfg's checks). */
+    static String composeGatewaySetting(String name) throws IOException {
+        Matcher setting = Pattern.compile("(?m)^\\s+" + name + ":\\s*(\\S+)\\s*$")
+                .matcher(Files.readString(ROOT.resolve("deploy/compose/docker-compose.yml")));
+        if (!setting.find()) {
+            throw new IllegalStateException("deploy/compose/docker-compose.yml sets no " + name);
+        }
+        return setting.group(1);
     }
 
     /**
