@@ -1,5 +1,6 @@
 package io.mlgateway.api;
 
+import static io.mlgateway.rentals.RentalsTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -52,15 +53,12 @@ class ShutdownDrainTest {
         int management = context.getEnvironment().getRequiredProperty("local.management.port", Integer.class);
         String readiness = "http://127.0.0.1:" + management + "/actuator/health/readiness";
         String predict = "http://127.0.0.1:" + port + "/v1/regno/predict";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (status(readiness) != 200 && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertThat(status(readiness)).as("ready before the shutdown").isEqualTo(200);
+        await("ready before the shutdown", Duration.ofSeconds(90), () -> status(readiness) == 200);
 
         long started = System.nanoTime();
         CompletableFuture<Void> closing = CompletableFuture.runAsync(context::close);
         List<Seen> seen = new ArrayList<>();
+        // Sampling while the close runs (it ends by itself, after the drain): one poll every 100 ms.
         while (!closing.isDone()) {
             seen.add(new Seen(elapsedMs(started), status(readiness), score(predict)));
             Thread.sleep(100);
