@@ -52,7 +52,7 @@ done
 API_KEY="${API_KEY:-local-dev-key}"
 say "starting the gateway on :$PORT (management :$MANAGEMENT_PORT), log $RUN_DIR/gateway.log"
 SPRING_PROFILES_ACTIVE="${SPRING_PROFILES_ACTIVE:-local}" SERVER_PORT="$PORT" MANAGEMENT_SERVER_PORT="$MANAGEMENT_PORT" \
-  nohup java ${GATEWAY_JAVA_OPTS:--Xms512m -Xmx512m} -jar "$RUN_DIR/jars/gateway.jar" \
+  nohup java ${GATEWAY_JAVA_OPTS:--Xms768m -Xmx768m} -jar "$RUN_DIR/jars/gateway.jar" \
   >"$RUN_DIR/gateway.log" 2>&1 </dev/null &
 echo $! >"$RUN_DIR/gateway.pid"
 

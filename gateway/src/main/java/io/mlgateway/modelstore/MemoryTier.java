@@ -43,9 +43,8 @@ public class MemoryTier {
                     }
                 })
                 .buildAsync();
-        metrics.memory(() -> memory.synchronous().estimatedSize(),
-                () -> memory.synchronous().policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L),
-                properties.maxBytes().toBytes(), loader::baseFootprintBytes, loader::waitingReads);
+        metrics.memory(this::size, this::weightedBytes, properties.maxBytes().toBytes(), loader::baseFootprintBytes,
+                loader::waitingReads);
     }
 
     /** A user served the shared base weighs only its entry; a user with its own model, its own trees too. */
@@ -102,9 +101,35 @@ public class MemoryTier {
                 model.base() && model.version() < base.version() ? base : model);
     }
 
-    /** The loaded models, by user (a copy). */
+    /** The loaded models, by user (a copy). Holds every model it names until dropped: tests and tools only. */
     public Map<String, ServedModel> models() {
         return Map.copyOf(memory.synchronous().asMap());
+    }
+
+    /**
+     * The version each held user is served, by user (a copy). What periodic work snapshots instead of the models:
+     * a snapshot of models would keep every model it names alive after the tier dropped it, a second copy of the
+     * tier for as long as the work takes (under a sweep, the whole tier turns over in a second or two).
+     */
+    public Map<String, Long> versions() {
+        Map<String, Long> versions = new java.util.HashMap<>();
+        memory.asMap().forEach((user, entry) -> {
+            ServedModel model = loadedOrNull(entry);
+            if (model != null) {
+                versions.put(user, model.version());
+            }
+        });
+        return versions;
+    }
+
+    /** Users held (loaded or loading). */
+    public long size() {
+        return memory.synchronous().estimatedSize();
+    }
+
+    /** Bytes the held users weigh, as counted against {@code max-bytes}. */
+    public long weightedBytes() {
+        return memory.synchronous().policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
     }
 
     /** Up to {@code limit} users served within {@code window}, most recent first, with when they were last served. */

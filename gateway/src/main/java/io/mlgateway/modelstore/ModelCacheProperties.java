@@ -14,13 +14,17 @@ import org.springframework.util.unit.DataSize;
  * The rentals model store of one gateway instance.
  *
  * @param maxBytes             heap the users' models may occupy, counted by their real footprint: a user's own trees
- *                             (a base model shared by many users is counted once, apart, in
- *                             the metric gateway.modelstore.memory.bytes{part="bases"}). Past it, the least useful
- *                             users are dropped and read again from Redis when they return. Size -Xmx above it
+ *                             in their compact form plus its entry (a policy-sized user ~29 KB; a base model shared
+ *                             by many users is counted once, apart, in the metric
+ *                             gateway.modelstore.memory.bytes{part="bases"}). Past it, the least useful users are
+ *                             dropped and read again from Redis when they return. Default: half the heap (-Xmx),
+ *                             which leaves room for the rest of the gateway and for the models that loads and
+ *                             requests in flight hold beyond the tier (docs/MODELS.md, "Memory tier")
  * @param idleExpiry           a user not served for this long leaves memory
  * @param maxConcurrentReads   registry queries for users' models in flight at once; users missed meanwhile wait and
  *                             are read together in the next query (never refused: a cold burst reads in batches)
- * @param readBatchSize        users per registry query at most
+ * @param readBatchSize        users per registry query at most; with max-concurrent-reads, the loads in flight at
+ *                             once (each holds a model's stored bytes and its decoded forms until it is done)
  * @param redisTtl             how long a model (model:{user_id}) stays in Redis after it was last loaded
  *                             from PostgreSQL
  * @param versionCheckInterval how often cached versions are compared with the registry: the bound on staleness
@@ -29,10 +33,10 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties(ModelCacheProperties.PREFIX)
 public record ModelCacheProperties(
-        @DefaultValue("256MB") DataSize maxBytes,
+        DataSize maxBytes,
         @DefaultValue("6h") Duration idleExpiry,
         @DefaultValue("4") int maxConcurrentReads,
-        @DefaultValue("500") int readBatchSize,
+        @DefaultValue("64") int readBatchSize,
         @DefaultValue("1h") Duration redisTtl,
         @DefaultValue("30s") Duration versionCheckInterval,
         @DefaultValue WarmUp warmUp) {
@@ -40,6 +44,7 @@ public record ModelCacheProperties(
     public static final String PREFIX = "gateway.model-cache";
 
     public ModelCacheProperties {
+        maxBytes = maxBytes != null ? maxBytes : halfTheHeap();
         positive(PREFIX + ".max-bytes", maxBytes);
         positive(PREFIX + ".idle-expiry", idleExpiry);
         atLeast(PREFIX + ".max-concurrent-reads", maxConcurrentReads, 1);
@@ -47,6 +52,11 @@ public record ModelCacheProperties(
         positive(PREFIX + ".redis-ttl", redisTtl);
         positive(PREFIX + ".version-check-interval", versionCheckInterval);
         required(PREFIX + ".warm-up", warmUp);
+    }
+
+    /** The default of max-bytes: half of what the heap may grow to. */
+    static DataSize halfTheHeap() {
+        return DataSize.ofBytes(Runtime.getRuntime().maxMemory() / 2);
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -39,13 +40,21 @@ public class ModelLoader implements DisposableBean {
     private final BatchedReads<ModelRecord> currentModels;
     /** Base models by version, each loaded once; a handful at most (a new base comes with a base retrain). */
     private final ConcurrentHashMap<Long, ServedModel> bases = new ConcurrentHashMap<>();
+    /** The same bases in their stored form, which explanations walk: shared by every user, so held (~400 KB each). */
+    private final ConcurrentHashMap<Long, TreeModel> baseTrees = new ConcurrentHashMap<>();
     /** Base loads under way: concurrent first uses of a base share one load. */
     private final ConcurrentHashMap<Long, Mono<ServedModel>> baseLoads = new ConcurrentHashMap<>();
     /** The base model served to users without their own; null until the rentals store is ready. */
     private volatile ServedModel currentBase;
     /** Versions announced on Kafka or found in the registry: an older copy in Redis is stale and skipped. */
     private final Cache<String, Long> minimumVersions;
-    /** Largest model decoded on the thread that read it (~10 µs); a user's 10 own trees take ~5 KB, the base 350 KB. */
+    /** Writes of models to Redis in flight at most (each holds a model's stored bytes). */
+    private static final int MAX_REDIS_WRITES = 64;
+    private final AtomicInteger redisWrites = new AtomicInteger();
+    /**
+     * Largest model decoded on the thread that read it: a policy-sized user's 50 own trees take ~50 KB stored (about
+     * 0.1 ms to decode), the base 195 KB.
+     */
     private static final int INLINE_DECODE_BYTES = 64 * 1024;
     /** Where large and legacy models decode: off the Netty and driver threads. */
     private final Scheduler decoding = Schedulers.newBoundedElastic(
@@ -59,7 +68,8 @@ public class ModelLoader implements DisposableBean {
         this.redisTimeout = redisProperties.timeout();
         this.currentModels = new BatchedReads<>(users -> registry.current(users).collectMap(ModelRecord::userId),
                 properties.maxConcurrentReads(), properties.readBatchSize());
-        this.minimumVersions = Caffeine.newBuilder().expireAfterWrite(properties.redisTtl()).maximumSize(1_000_000)
+        // Every announced retrain raises its user's minimum, held or not: bounded, ~120 bytes an entry (12 MB full).
+        this.minimumVersions = Caffeine.newBuilder().expireAfterWrite(properties.redisTtl()).maximumSize(100_000)
                 .build();
     }
 
@@ -197,7 +207,14 @@ public class ModelLoader implements DisposableBean {
                 .switchIfEmpty(Mono.error(() -> new ModelStoreUnavailableException("base model version " + v
                         + " is missing from the registry")))
                 .publishOn(decoding)
-                .flatMap(r -> decode(r.format(), r.bytes(), r.version(), true))
+                .flatMap(r -> {
+                    TreeModel model = ModelFormat.decode(r.format(), r.bytes());
+                    if (model.isLayered()) {
+                        return Mono.error(new IllegalArgumentException("base model version " + v + " is layered"));
+                    }
+                    baseTrees.put(v, model);
+                    return Mono.just(new ServedModel(r.version(), true, model.bind(null)));
+                })
                 .doOnNext(base -> {
                     bases.put(v, base);
                     log.info("base model version {} loaded: {} trees, {} bytes", v, base.scoring().trees(),
@@ -212,14 +229,49 @@ public class ModelLoader implements DisposableBean {
         if (record.isBase()) {
             return;
         }
+        // Each write holds the model's bytes until Redis answers: a slow Redis under a cold sweep would otherwise
+        // pile up thousands of them. A write skipped costs a later PostgreSQL read, nothing else.
+        if (redisWrites.incrementAndGet() > MAX_REDIS_WRITES) {
+            redisWrites.decrementAndGet();
+            return;
+        }
         redis.put(record.userId(), record.version(), record.format(), record.bytes())
                 .timeout(Duration.ofSeconds(5))
+                .doFinally(signal -> redisWrites.decrementAndGet())
                 .subscribe(ok -> { }, e -> log.debug("caching {} in redis failed: {}", record.userId(), e.toString()));
     }
 
-    /** Heap bytes of the loaded base models. */
+    /**
+     * The served model {@code served} in its stored form, for an explanation: a user's version read from the registry
+     * (by version: it may have been swapped meanwhile), a base from memory.
+     */
+    public Mono<Explainable> explainable(ServedModel served) {
+        Mono<TreeModel> stored = served.base() && baseTrees.containsKey(served.version())
+                ? Mono.just(baseTrees.get(served.version()))
+                : registry.version(served.version())
+                        .onErrorMap(e -> new ModelStoreUnavailableException("model registry unreachable: " + e.getMessage()))
+                        .switchIfEmpty(Mono.error(() -> new ModelStoreUnavailableException("model version "
+                                + served.version() + " is missing from the registry")))
+                        .publishOn(decoding)
+                        .map(record -> ModelFormat.decode(record.format(), record.bytes()));
+        return stored.flatMap(model -> {
+            if (!model.isLayered()) {
+                return Mono.just(new Explainable(model, null));
+            }
+            TreeModel base = baseTrees.get(model.baseVersion());
+            return base != null ? Mono.just(new Explainable(model, base))
+                    : baseOf(model.baseVersion(), registry.version(model.baseVersion()))
+                            .map(loaded -> new Explainable(model, baseTrees.get(model.baseVersion())));
+        }).onErrorMap(IllegalArgumentException.class, e -> {
+            log.error("model version {} is unreadable: {}", served.version(), e.getMessage());
+            return new ModelStoreUnavailableException("model version " + served.version() + " is unreadable");
+        });
+    }
+
+    /** Heap bytes of the loaded base models, in both forms (scoring, and stored for explanations). */
     long baseFootprintBytes() {
-        return bases.values().stream().mapToLong(ServedModel::ownFootprintBytes).sum();
+        return bases.values().stream().mapToLong(ServedModel::ownFootprintBytes).sum()
+                + baseTrees.values().stream().mapToLong(m -> m.trees().footprintBytes()).sum();
     }
 
     /** Users waiting for a registry query to read them (a gauge). */

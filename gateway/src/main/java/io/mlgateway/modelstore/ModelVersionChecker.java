@@ -39,7 +39,9 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
 
     /** One comparison pass; emits how many users (the base counting as one) were swapped. */
     public Mono<Integer> checkOnce() {
-        Map<String, ServedModel> cached = memory.models();
+        // Versions, not models: holding the models for the length of the query would keep a second copy of the
+        // tier alive whenever the tier turns over meanwhile.
+        Map<String, Long> cached = memory.versions();
         ServedModel base = loader.loadedBase();
         if (cached.isEmpty() && base == null) {
             return Mono.just(0);
@@ -53,10 +55,10 @@ public class ModelVersionChecker extends SubscriptionLifecycle {
                 swapper.swap(ModelRegistry.BASE_USER, baseHead, "version-check");
                 swapped++;
             }
-            for (Map.Entry<String, ServedModel> entry : cached.entrySet()) {
+            for (Map.Entry<String, Long> entry : cached.entrySet()) {
                 Long head = heads.get(entry.getKey());
                 // A user served the base whose own model appeared, or a user whose own model moved on.
-                if (head != null && head != entry.getValue().version()) {
+                if (head != null && !head.equals(entry.getValue())) {
                     swapper.swap(entry.getKey(), head, "version-check");
                     swapped++;
                 }

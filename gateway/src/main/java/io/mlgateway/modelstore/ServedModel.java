@@ -3,8 +3,9 @@ package io.mlgateway.modelstore;
 import io.mlgateway.shared.trees.ScoringModel;
 
 /**
- * A rentals model in this instance's memory, ready to score: plain Java arrays, shared by concurrent requests and
- * collected by the garbage collector when nothing references it any more (a swap simply replaces the reference).
+ * A rentals model in this instance's memory, ready to score: plain Java arrays in their compact form, shared by
+ * concurrent requests and collected by the garbage collector when nothing references it any more (a swap simply
+ * replaces the reference). It cannot explain itself: {@link ModelLoader#explainable} reads the stored form.
  *
  * @param version the registry version it was loaded from
  * @param base    whether this is the shared base model (served to every user without a model of its own)
@@ -19,14 +20,6 @@ public record ServedModel(long version, boolean base, ScoringModel scoring) {
     /** Predictions for {@code count} consecutive rows. */
     public float[] predictAll(float[] rows, int count) {
         return scoring.predictAll(rows, count);
-    }
-
-    /**
-     * Each feature's contribution to the prediction for the row at {@code offset} (TreeSHAP), then the bias: their sum
-     * is the prediction; xgboost's {@code predictContrib} layout.
-     */
-    public double[] contributions(float[] rows, int offset) {
-        return scoring.contributions(rows, offset);
     }
 
     /** Heap bytes this model holds beyond a shared base it builds on. */

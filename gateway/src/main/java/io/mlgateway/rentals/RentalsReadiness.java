@@ -113,7 +113,7 @@ public class RentalsReadiness extends SubscriptionLifecycle {
                 .flatMap(users -> resolver.preload(users)
                         .map(loaded -> new WarmUp(users.size(), loaded, millisSince(started), false))
                         .timeout(warmUpTimeout, Mono.fromSupplier(() ->
-                                new WarmUp(users.size(), memory.models().size(), millisSince(started), true)))
+                                new WarmUp(users.size(), memory.size(), millisSince(started), true)))
                         .onErrorResume(e -> !(e instanceof TimeoutException), e -> {
                             log.warn("warm-up failed after {} ms: {}", millisSince(started), e.toString());
                             return Mono.just(new WarmUp(users.size(), 0, millisSince(started), false));

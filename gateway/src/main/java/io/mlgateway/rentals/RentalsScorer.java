@@ -1,5 +1,6 @@
 package io.mlgateway.rentals;
 
+import io.mlgateway.modelstore.Explainable;
 import io.mlgateway.modelstore.ModelResolver;
 import io.mlgateway.modelstore.ServedModel;
 import io.mlgateway.scoring.MicroBatcher;
@@ -58,18 +59,25 @@ public class RentalsScorer {
      * {@code explain}, each row's contributions too, from the same model in the same task.
      */
     public Mono<Scored> score(String userId, List<float[]> rows, boolean explain) {
-        return readiness.requireReady().then(resolver.resolve(userId)).flatMap(model ->
-                executor.submit(MODEL, () -> {
-                    float[] predictions = new float[rows.size()];
-                    double[][] contributions = explain ? new double[rows.size()][] : null;
-                    for (int i = 0; i < predictions.length; i++) {
-                        predictions[i] = model.predict(rows.get(i), 0);
-                        if (explain) {
-                            contributions[i] = model.contributions(rows.get(i), 0);
-                        }
-                    }
-                    return new Scored(model.version(), model.base(), predictions, contributions);
-                }));
+        Mono<ServedModel> model = readiness.requireReady().then(resolver.resolve(userId));
+        if (!explain) {
+            return model.flatMap(m -> executor.submit(MODEL, () -> scoreAll(m, rows, null)));
+        }
+        // The served form holds no covers: an explanation reads the served version's stored form first.
+        return model.flatMap(m -> resolver.explainable(m).flatMap(stored ->
+                executor.submit(MODEL, () -> scoreAll(m, rows, stored))));
+    }
+
+    private static Scored scoreAll(ServedModel model, List<float[]> rows, Explainable explain) {
+        float[] predictions = new float[rows.size()];
+        double[][] contributions = explain != null ? new double[rows.size()][] : null;
+        for (int i = 0; i < predictions.length; i++) {
+            predictions[i] = model.predict(rows.get(i), 0);
+            if (explain != null) {
+                contributions[i] = explain.contributions(rows.get(i), 0);
+            }
+        }
+        return new Scored(model.version(), model.base(), predictions, contributions);
     }
 
     /**

@@ -1,20 +1,25 @@
 package io.mlgateway.shared.trees;
 
 /**
- * A model ready to score: its own trees added to a starting margin, which is either a constant (the intercept of a
- * model that stands alone) or the prediction of its base model. A user's model built on the shared base holds a
- * reference to the base's {@code ScoringModel}, never a copy: in memory, a user costs only its own trees.
+ * A model ready to score: its own trees, in their compact form ({@link CompactTrees}), added to a starting margin,
+ * which is either a constant (the intercept of a model that stands alone) or the prediction of its base model. A
+ * user's model built on the shared base holds a reference to the base's {@code ScoringModel}, never a copy: in
+ * memory, a user costs only its own trees. It holds nothing an explanation needs (covers): explaining takes the
+ * stored form, {@link TreeModel#contributions}.
  *
  * <p>The sum runs in float, intercept first, then every tree in order (the base's before the user's own): the
  * order XGBoost's predictor uses, so results equal xgboost4j's bit for bit (ScoringParityTest).
  */
 public final class ScoringModel {
 
+    /** Heap bytes of this object (header, two references, a float), as {@link CompactTrees#footprintBytes} counts. */
+    private static final int OBJECT_BYTES = 24;
+
     private final ScoringModel base;
     private final float intercept;
-    private final TreeEnsemble trees;
+    private final CompactTrees trees;
 
-    private ScoringModel(ScoringModel base, float intercept, TreeEnsemble trees) {
+    private ScoringModel(ScoringModel base, float intercept, CompactTrees trees) {
         this.base = base;
         this.intercept = intercept;
         this.trees = trees;
@@ -22,7 +27,7 @@ public final class ScoringModel {
 
     /** {@code intercept + trees}. */
     public static ScoringModel standalone(float intercept, TreeEnsemble trees) {
-        return new ScoringModel(null, intercept, trees);
+        return new ScoringModel(null, intercept, CompactTrees.of(trees));
     }
 
     /** {@code base's prediction + trees}. */
@@ -31,7 +36,7 @@ public final class ScoringModel {
             throw new IllegalArgumentException("trees over " + trees.features() + " features cannot build on a base over "
                     + base.features());
         }
-        return new ScoringModel(base, 0f, trees);
+        return new ScoringModel(base, 0f, CompactTrees.of(trees));
     }
 
     /** The prediction for the row of {@link #features()} values starting at {@code offset}. */
@@ -54,28 +59,6 @@ public final class ScoringModel {
         return out;
     }
 
-    /**
-     * Why {@link #predict} answers what it does for the row at {@code offset}: its exact SHAP values (path-dependent
-     * TreeSHAP, see {@code TreeShap}), as xgboost4j's {@code Booster.predictContrib} computes them. {@link #features()}
-     * contributions in feature order, then the bias: the prediction expected over the training data (the intercept
-     * plus every tree's cover-weighted mean leaf). A layered model explains its full prediction: the base's trees
-     * count as its own. Everything adds up to {@code predict(rows, offset)}, up to float rounding (some 1e-4 on
-     * predictions of hundreds).
-     *
-     * <p>Computed and returned in double. Cost O(T·L·D²) for T trees of L leaves and depth D; allocates a few
-     * small arrays per call and shares nothing, so any thread may call it.
-     *
-     * @throws IllegalStateException if a tree is deeper than 64 ({@code TreeShap.MAX_DEPTH}) or a split has no cover
-     */
-    public double[] contributions(float[] rows, int offset) {
-        TreeShap shap = new TreeShap(features());
-        for (ScoringModel model = this; model != null; model = model.base) {
-            shap.addBias(model.intercept);
-            shap.addTrees(model.trees, rows, offset);
-        }
-        return shap.values();
-    }
-
     public int features() {
         return trees.features();
     }
@@ -86,7 +69,7 @@ public final class ScoringModel {
     }
 
     /** This model's own trees (those a base, if any, does not hold). */
-    public TreeEnsemble ownTrees() {
+    public CompactTrees ownTrees() {
         return trees;
     }
 
@@ -97,6 +80,6 @@ public final class ScoringModel {
 
     /** Heap bytes of what this model holds alone, not counting a shared base. */
     public long ownFootprintBytes() {
-        return trees.footprintBytes() + 32;
+        return trees.footprintBytes() + OBJECT_BYTES;
     }
 }

@@ -3,8 +3,10 @@ package io.mlgateway.shared.trees;
 import java.util.Arrays;
 
 /**
- * Regression trees compiled into flat primitive arrays, evaluated in plain Java: a row is scored by reading arrays,
- * with no native call and no allocation.
+ * Regression trees in flat primitive arrays, node by node with everything XGBoost knows of a node: the full form,
+ * which training produces, storage encodes and explanations walk ({@link TreeShap} needs each node's cover). What
+ * scores in the gateway is the smaller {@link CompactTrees} built from it; {@link #accumulate} evaluates this form
+ * directly (the retrainer's and the tests' reference walk).
  *
  * <p>Nodes of all trees live in one set of parallel arrays, tree after tree. Within a tree they are laid out
  * breadth-first with the two children of a node next to each other, so a split needs only its left child's index
@@ -20,16 +22,11 @@ import java.util.Arrays;
  * Every child's index is greater than its parent's and inside its tree: checked when an ensemble is built or
  * decoded, so a corrupt model cannot make evaluation loop or read outside the arrays.
  *
- * <p>Immutable and safe to share between threads and between models: a user's model built on the base model
- * references the base's ensemble instead of copying it ({@link ScoringModel}).
+ * <p>Immutable and safe to share between threads.
  */
 public final class TreeEnsemble {
 
     public static final int LEAF = -1;
-    /** Bytes per node in memory: left, split, value, cover. */
-    static final int NODE_BYTES = 16;
-    /** Object and array headers of one ensemble (6 objects) on a 64-bit JVM with compressed oops, rounded up. */
-    private static final int OVERHEAD_BYTES = 128;
 
     private final int features;
     private final int[] roots;
@@ -127,9 +124,10 @@ public final class TreeEnsemble {
         return cover;
     }
 
-    /** Heap bytes this ensemble occupies: what the gateway's memory tier counts for it. */
+    /** Heap bytes of this object and its arrays (laid out as {@link CompactTrees#footprintBytes} counts). */
     public long footprintBytes() {
-        return OVERHEAD_BYTES + (long) NODE_BYTES * left.length + 4L * roots.length;
+        return CompactTrees.align(12 + 4 + 5 * 4) + CompactTrees.align(16 + 4L * roots.length)
+                + 4 * CompactTrees.align(16 + 4L * left.length);
     }
 
     /** This ensemble's trees followed by {@code more}'s. */

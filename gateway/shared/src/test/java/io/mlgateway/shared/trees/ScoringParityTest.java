@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * The Java engine against xgboost4j on every row of hour.csv (17,379 rows), for each kind of model the system
  * stores, plus the same rows with missing values. Bound asserted: |engine - xgboost| <= 1e-6 * max(1, |xgboost|)
  * per row. (Measured: every row equal bit for bit, because the engine sums in float in XGBoost's order.) Each model
- * also goes through {@link ModelFormat} and back, so what is asserted is what the gateway serves.
+ * also goes through {@link ModelFormat} and back (and through the trees-v1 rows earlier versions stored), and scores
+ * in its compact form ({@link CompactTrees}), so what is asserted is what the gateway serves.
  */
 class ScoringParityTest {
 
@@ -155,8 +156,8 @@ class ScoringParityTest {
             worst = Math.max(worst, error);
             exact += ours[i] == reference[i] ? 1 : 0;
         }
-        System.out.printf("parity over %d rows (%d trees): %d bit-identical, largest difference %g%n",
-                count, engine.trees(), exact, worst);
+        System.out.printf("parity over %d rows (%d trees; own trees %s): %d bit-identical, largest difference %g%n",
+                count, engine.trees(), engine.ownTrees(), exact, worst);
     }
 
     /** xgboost4j's prediction for every row, from {@code margins} if given (else from its intercept). */
@@ -197,6 +198,7 @@ class ScoringParityTest {
     private static TreeModel roundTrip(TreeModel model) {
         TreeModel decoded = ModelFormat.decode(ModelFormat.TREES, ModelFormat.encode(model));
         assertThat(decoded).isEqualTo(model);
+        assertThat(ModelFormat.decode(ModelFormat.TREES_V1, TreeEnsembleTest.treesV1(model))).isEqualTo(model);
         return decoded;
     }
 }

@@ -61,14 +61,16 @@ class TreeEnsembleTest {
     }
 
     @Test
-    void footprintCountsSixteenBytesANodePlusRootsAndHeaders() {
+    void footprintCountsTheObjectAndItsFiveArraysAsTheJvmLaysThemOut() {
         TreeEnsemble one = small();
         TreeEnsemble ten = one;
         for (int i = 0; i < 9; i++) {
             ten = ten.concat(one);
         }
-        assertThat(one.footprintBytes()).isEqualTo(128 + 16 * 5 + 4);
-        assertThat(ten.footprintBytes() - one.footprintBytes()).isEqualTo(9 * (16 * 5 + 4));
+        // 40 (object) + 24 (roots: 16 + 4) + 4 × 40 (5 nodes: 16 + 20, aligned to 8).
+        assertThat(one.footprintBytes()).isEqualTo(40 + 24 + 4 * 40);
+        // 10 roots: 16 + 40 = 56; 50 nodes: 16 + 200 = 216 each.
+        assertThat(ten.footprintBytes()).isEqualTo(40 + 56 + 4 * 216);
     }
 
     @Test
@@ -120,6 +122,53 @@ class TreeEnsembleTest {
                 .hasMessageContaining("unknown model format");
     }
 
+    /** 9 bytes a node: a split byte, a value and a cover; the tree structure is implied by the node order. */
+    @Test
+    void theStoredFormatTakesNineBytesANode() {
+        TreeModel model = TreeModel.layered(7L, small().concat(small()));
+        assertThat(ModelFormat.encode(model)).hasSize(4 + 1 + 8 + 4 + 12 + 9 * 10);
+    }
+
+    /** Rows stored before trees-v2 (the engine's arrays as they were, 16 bytes a node) still load, as they were. */
+    @Test
+    void rowsStoredAsTreesV1StillLoad() {
+        TreeModel layered = TreeModel.layered(7L, small().concat(small()));
+        assertThat(ModelFormat.decode(ModelFormat.TREES_V1, treesV1(layered))).isEqualTo(layered);
+        TreeModel standalone = TreeModel.standalone(143.8f, small());
+        assertThat(ModelFormat.decode(ModelFormat.TREES_V1, treesV1(standalone))).isEqualTo(standalone);
+        assertThatThrownBy(() -> ModelFormat.decode(ModelFormat.TREES_V1, ModelFormat.encode(standalone)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bad magic");
+    }
+
+    /** What trees-v1 rows hold: the encoder of the versions that wrote them. */
+    static byte[] treesV1(TreeModel model) {
+        TreeEnsemble.Layout trees = model.trees().layout();
+        int nodes = trees.left().length;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(21 + (model.isLayered() ? 8 : 0)
+                + 4 * trees.roots().length + 16 * nodes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.putInt(0x4D475431).put((byte) (model.isLayered() ? 1 : 0));
+        if (model.isLayered()) {
+            out.putLong(model.baseVersion());
+        }
+        out.putFloat(model.intercept()).putInt(model.trees().features()).putInt(trees.roots().length).putInt(nodes);
+        for (int root : trees.roots()) {
+            out.putInt(root);
+        }
+        for (int i = 0; i < nodes; i++) {
+            out.putInt(trees.left()[i]);
+        }
+        for (int i = 0; i < nodes; i++) {
+            out.putInt(trees.split()[i]);
+        }
+        for (int i = 0; i < nodes; i++) {
+            out.putFloat(trees.value()[i]);
+        }
+        for (int i = 0; i < nodes; i++) {
+            out.putFloat(trees.cover()[i]);
+        }
+        return out.array();
+    }
+
     @Test
     void aLayeredModelNeedsItsBaseAndAddsToItsPrediction() {
         ScoringModel base = TreeModel.standalone(100f, small()).bind(null);
@@ -127,7 +176,7 @@ class TreeEnsembleTest {
         ScoringModel scoring = user.bind(base);
         assertThat(scoring.predict(row(0.1f, 1f), 0)).isEqualTo(120f);
         assertThat(scoring.trees()).isEqualTo(2);
-        assertThat(scoring.ownFootprintBytes()).isLessThan(base.ownFootprintBytes() + small().footprintBytes());
+        assertThat(scoring.ownFootprintBytes()).isEqualTo(24 + CompactTrees.of(small()).footprintBytes());
         assertThatThrownBy(() -> user.bind(null)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> TreeModel.standalone(1f, small()).bind(base)).isInstanceOf(IllegalArgumentException.class);
     }

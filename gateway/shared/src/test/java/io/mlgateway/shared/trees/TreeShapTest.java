@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link ScoringModel#contributions} against xgboost4j's {@code predictContrib} on the same trees, against SHAP
+ * {@link TreeModel#contributions} against xgboost4j's {@code predictContrib} on the same trees, against SHAP
  * values derived by hand, and against Shapley values computed by brute force over every coalition.
  *
  * <p>Bounds. Each value within max({@value #XGBOOST_BOUND}, {@value #XGBOOST_RELATIVE_BOUND} × |value|) of
@@ -44,7 +44,7 @@ class TreeShapTest {
 
     private static List<BikeSharingData.Hour> hours;
     private static Booster base;
-    private static ScoringModel baseScoring;
+    private static Model baseScoring;
     private static float baseIntercept;
     /** Every 40th hour of the two years: 435 rows across seasons, hours and weather. */
     private static float[] sample;
@@ -72,7 +72,7 @@ class TreeShapTest {
                 BoosterTrainer.BASE_ROUNDS);
         TreeModel baseModel = XGBoostTrees.standalone(base);
         baseIntercept = baseModel.intercept();
-        baseScoring = baseModel.bind(null);
+        baseScoring = new Model(baseModel, null);
     }
 
     @AfterAll
@@ -103,8 +103,8 @@ class TreeShapTest {
         Booster continued = BoosterTrainer.continueBooster(base, TrainingSet.of(hours.subList(9000, 9050)), 10);
         try {
             TreeEnsemble all = XGBoostTrees.trees(continued);
-            assertThat(all.slice(0, 200)).isEqualTo(baseScoring.ownTrees());
-            ScoringModel layered = ScoringModel.layered(baseScoring, all.slice(200, 210));
+            assertThat(all.slice(0, 200)).isEqualTo(baseScoring.model().trees());
+            Model layered = new Model(TreeModel.layered(1L, all.slice(200, 210)), baseScoring.model());
             assertMatchesXgboost("layered model", layered, continued, sample);
             assertMatchesXgboost("layered model, missing values", layered, continued, sampleWithMissing);
             assertThat(layered.contributions(sample, 0)).as("the user's own trees count")
@@ -146,7 +146,7 @@ class TreeShapTest {
     void aStumpCreditsItsFeatureWithTheLeafMinusTheExpectedValue() {
         TreeEnsemble stump = TreeEnsemble.of(3, new int[] {0}, new int[] {1, -1, -1}, new int[] {2 << 1, 0, 0},
                 new float[] {0.5f, 10f, 20f}, new float[] {4f, 3f, 1f});
-        ScoringModel model = ScoringModel.standalone(100f, stump);
+        Model model = Model.standalone(100f, stump);
         assertThat(model.contributions(new float[] {7f, 7f, 0f}, 0)).containsExactly(0.0, 0.0, -2.5, 112.5);
         assertThat(model.contributions(new float[] {7f, 7f, 1f}, 0)).containsExactly(0.0, 0.0, 7.5, 112.5);
         assertThat(model.contributions(new float[] {7f, 7f, 0.5f}, 0)).as("at the threshold: right")
@@ -171,7 +171,7 @@ class TreeShapTest {
         TreeEnsemble tree = TreeEnsemble.of(3, new int[] {0}, new int[] {1, 3, -1, -1, -1},
                 new int[] {0 << 1 | 1, 1 << 1, 0, 0, 0}, new float[] {0.5f, 2f, 30f, 10f, 20f},
                 new float[] {6f, 4f, 2f, 3f, 1f});
-        ScoringModel model = ScoringModel.standalone(0f, tree);
+        Model model = Model.standalone(0f, tree);
         double bias = 110.0 / 6;
         assertThat(model.contributions(new float[] {0.1f, 1f, 5f}, 0))
                 .containsExactly(new double[] {-6.25, -25.0 / 12, 0.0, bias}, within(1e-6));
@@ -191,7 +191,7 @@ class TreeShapTest {
         // x0 < 0.5 ? (x0 < 0.2 ? 1 (cover 1) : 2 (cover 1)) : 3 (cover 2); expected value 2.25.
         TreeEnsemble tree = TreeEnsemble.of(2, new int[] {0}, new int[] {1, 3, -1, -1, -1},
                 new int[] {0, 0, 0, 0, 0}, new float[] {0.5f, 0.2f, 3f, 1f, 2f}, new float[] {4f, 2f, 2f, 1f, 1f});
-        ScoringModel model = ScoringModel.standalone(0f, tree);
+        Model model = Model.standalone(0f, tree);
         assertThat(model.contributions(new float[] {0.3f, 9f}, 0)).containsExactly(-0.25, 0.0, 2.25);
         assertThat(model.contributions(new float[] {0.1f, 9f}, 0)).containsExactly(-1.25, 0.0, 2.25);
     }
@@ -206,7 +206,7 @@ class TreeShapTest {
         Random random = new Random(11);
         for (int t = 0; t < 300; t++) {
             RandomTree tree = RandomTree.grow(random, 3, 2 + random.nextInt(5));
-            ScoringModel model = ScoringModel.standalone(0f, tree.ensemble());
+            Model model = Model.standalone(0f, tree.ensemble());
             for (int r = 0; r < 5; r++) {
                 float[] row = new float[3];
                 for (int f = 0; f < 3; f++) {
@@ -227,7 +227,7 @@ class TreeShapTest {
     void refusesTreesItCannotExplain() {
         TreeEnsemble noCover = TreeEnsemble.of(1, new int[] {0}, new int[] {1, -1, -1}, new int[3],
                 new float[] {0.5f, 1f, 2f}, new float[3]);
-        assertThatThrownBy(() -> ScoringModel.standalone(0f, noCover).contributions(new float[] {0f}, 0))
+        assertThatThrownBy(() -> Model.standalone(0f, noCover).contributions(new float[] {0f}, 0))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("cover");
 
         // A chain of 70 splits on x0, each with its left child a leaf.
@@ -243,7 +243,7 @@ class TreeShapTest {
         for (int i = n - 1; i >= 0; i--) {
             cover[i] = left[i] == TreeEnsemble.LEAF ? 1f : cover[left[i]] + cover[left[i] + 1];
         }
-        ScoringModel deep = ScoringModel.standalone(0f, TreeEnsemble.of(1, new int[] {0}, left, new int[n], value,
+        Model deep = Model.standalone(0f, TreeEnsemble.of(1, new int[] {0}, left, new int[n], value,
                 cover));
         assertThatThrownBy(() -> deep.contributions(new float[] {1f}, 0)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("deeper than " + TreeShap.MAX_DEPTH);
@@ -254,7 +254,7 @@ class TreeShapTest {
      * {@link ScoringModel#predict} computes it (in float) and summed exactly (in double, tree by tree); prints the
      * largest differences seen.
      */
-    private static void assertMatchesXgboost(String what, ScoringModel model, Booster booster, float[] rows)
+    private static void assertMatchesXgboost(String what, Model model, Booster booster, float[] rows)
             throws XGBoostError {
         float[][] reference = predictContrib(booster, rows, sampleRows);
         List<TreeEnsemble> singleTrees = singleTrees(model);
@@ -305,14 +305,34 @@ class TreeShapTest {
     }
 
     /** Each tree of the model, the base's included, as an ensemble of its own: its output for a row is one leaf. */
-    private static List<TreeEnsemble> singleTrees(ScoringModel model) {
+    private static List<TreeEnsemble> singleTrees(Model model) {
         List<TreeEnsemble> trees = new ArrayList<>();
-        for (ScoringModel m = model; m != null; m = m.base()) {
-            for (int t = 0; t < m.ownTrees().trees(); t++) {
-                trees.add(m.ownTrees().slice(t, t + 1));
+        for (TreeModel m : model.base() == null ? List.of(model.model()) : List.of(model.model(), model.base())) {
+            for (int t = 0; t < m.trees().trees(); t++) {
+                trees.add(m.trees().slice(t, t + 1));
             }
         }
         return trees;
+    }
+
+    /** A stored model and its base (null for a standalone one): explained from their trees, scored compact. */
+    private record Model(TreeModel model, TreeModel base) {
+
+        static Model standalone(float intercept, TreeEnsemble trees) {
+            return new Model(TreeModel.standalone(intercept, trees), null);
+        }
+
+        double[] contributions(float[] rows, int offset) {
+            return model.contributions(base, rows, offset);
+        }
+
+        float predict(float[] rows, int offset) {
+            return model.bind(base == null ? null : base.bind(null)).predict(rows, offset);
+        }
+
+        int trees() {
+            return model.trees().trees() + (base == null ? 0 : base.trees().trees());
+        }
     }
 
     private static float[][] predictContrib(Booster booster, float[] rows, int count) throws XGBoostError {
