@@ -32,7 +32,9 @@ import reactor.netty.resources.ConnectionProvider;
  * gateway with {@code OutOfMemoryError} before the tier's count was the memory it guards. 4,000 users with
  * policy-sized models (50 own trees of depth 6 fitted on 4,000 hours: ~29 KB each in memory) against a 128 MB heap
  * whose tier (32 MB) holds ~1,100 of them, swept twice at 16 requests in flight while the version check runs every
- * second (the periodic work that used to keep a churning tier's models alive).
+ * second (the periodic work that used to keep a churning tier's models alive). Before that, the users are all held on
+ * the base model when their own models appear: the version check finds 4,000 held users stale at once, and their
+ * background loads must not hold a second tier either.
  *
  * <p>Asserted: every request answered 200, the gateway alive and without an {@code OutOfMemoryError}, evictions (the
  * sweep did overflow the tier), and the live heap, measured by heap histograms (each a full GC) during and after the
@@ -47,6 +49,9 @@ class UserSweepTest {
     private static final int USERS = 4_000;
     private static final int IN_FLIGHT = 16;
     private static final String HEAP = "-Xmx128m";
+
+    /** Users of this run only: model:{user} and the recent users in the shared Redis outlive a run. */
+    private static final String PREFIX = "sweep-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36) + "-";
 
     private static LocalServices.TestDatabase db;
     private static AppProcess gateway;
@@ -68,10 +73,6 @@ class UserSweepTest {
                 "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=target/user-sweep");
         gateway.await("gateway ready", Duration.ofMinutes(2),
                 () -> AppProcess.get("http://127.0.0.1:" + management + "/actuator/health/readiness") == 200);
-        // The registry has the base model now (the gateway bootstrapped it): 4 distinct policy-sized models, a copy
-        // stored for each user.
-        SeedUserModels.main(new String[] {db.r2dbcUrl(), db.user(), db.password(), Integer.toString(USERS),
-                "sweep-", "50", "2", "4000", "4"});
     }
 
     @AfterAll
@@ -89,11 +90,15 @@ class UserSweepTest {
                 .responseTimeout(Duration.ofSeconds(10))
                 .headers(h -> h.add("x-api-key", KEY).add("content-type", "application/json"));
         String body = body(BikeSharingData.load().get(5000));
-        // What the gateway holds with no user in memory (the base model, pools, buffers): the floor.
+        // What the gateway holds with no user's own model in memory (the base model, pools, buffers): the floor.
         long floor = liveHeap();
         long maxBytes = gauge("gateway_modelstore_memory_limit_bytes");
 
+        // Every user served once while it has no model of its own: all 4,000 held, on the base (an entry each).
         Map<Integer, Long> statuses = new ConcurrentHashMap<>();
+        sweep(client, body, USERS, statuses);
+        assertThat(statuses).containsExactly(Map.entry(200, (long) USERS));
+        statuses.clear();
         AtomicBoolean sweeping = new AtomicBoolean(true);
         List<Long> during = new java.util.concurrent.CopyOnWriteArrayList<>();
         // Heap histograms while the tier churns: that is when a second copy would be alive.
@@ -111,14 +116,11 @@ class UserSweepTest {
         });
         sampler.start();
         try {
-            Flux.range(0, 2 * USERS)
-                    .flatMap(i -> client.post().uri("/v1/rentals/sweep-" + (1 + i % USERS) + "/predict")
-                            .send(ByteBufFlux.fromString(Mono.just(body)))
-                            .responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
-                            .onErrorReturn(-1), IN_FLIGHT)
-                    .doOnNext(status -> statuses.merge(status, 1L, Long::sum))
-                    .subscribeOn(Schedulers.single())
-                    .blockLast(Duration.ofMinutes(10));
+            // Then each gets a policy-sized model (4 distinct ones, a copy stored per user): the version check finds
+            // 4,000 held users stale at once, a storm of background loads, while the tier overflows.
+            SeedUserModels.main(new String[] {db.r2dbcUrl(), db.user(), db.password(), Integer.toString(USERS),
+                    PREFIX, "50", "2", "4000", "4"});
+            sweep(client, body, 2 * USERS, statuses);
         } finally {
             sweeping.set(false);
             sampler.join();
@@ -126,7 +128,7 @@ class UserSweepTest {
         long after = liveHeap();
         double evictions = gauge("gateway_modelstore_evictions_total{cause=\"size\"}");
         double users = gauge("gateway_modelstore_memory_bytes{part=\"users\"}");
-        System.out.printf("sweep of %d users twice: %s; floor %,d bytes, tier limit %,d, heap during %s, after %,d;"
+        System.out.printf("stale storm and sweep of %d users twice: %s; floor %,d bytes, tier limit %,d, heap during %s, after %,d;"
                 + " %,.0f size evictions, tier holds %,.0f bytes%n", USERS, statuses, floor, maxBytes, during, after,
                 evictions, users);
 
@@ -141,6 +143,20 @@ class UserSweepTest {
             assertThat(live).as("live heap during the sweep, bound %,d", bound).isLessThanOrEqualTo(bound);
         }
         assertThat(after).as("live heap after the sweep").isLessThanOrEqualTo(bound);
+    }
+
+    /** {@code requests} predictions over the users in turn, {@value #IN_FLIGHT} at a time, counted by status. */
+    private static void sweep(HttpClient client, String body, int requests, Map<Integer, Long> statuses) {
+        Flux.range(0, requests)
+                .flatMap(i -> client.post().uri("/v1/rentals/" + PREFIX + (1 + i % USERS) + "/predict")
+                        .send(ByteBufFlux.fromString(Mono.just(body)))
+                        .responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
+                        .onErrorReturn(-1), IN_FLIGHT)
+                .doOnNext(status -> statuses.merge(status, 1L, Long::sum))
+                // No answer in 10 s: the gateway is gone (or hung); the sweep stops and the test fails.
+                .takeUntil(status -> status == -1)
+                .subscribeOn(Schedulers.single())
+                .blockLast(Duration.ofMinutes(10));
     }
 
     private static String body(BikeSharingData.Hour hour) {
