@@ -12,6 +12,9 @@ public interface ApiRequest {
     /** The first value of a query parameter, percent-decoded. */
     Optional<String> queryParam(String name);
 
+    /** The first value of a request header, if present. */
+    Optional<String> header(String name);
+
     /** The body, read with the size cap of {@link RequestBodies}; a 400 if it is empty. */
     Mono<byte[]> body();
 }

@@ -21,6 +21,12 @@ public class ApiRoutes {
     public static final String ADMIN_PREFIX = "/v1/admin/";
     /** The Open Inference Protocol's root: paths under it answer errors in the protocol's {@code {"error": …}}. */
     public static final String OIP_ROOT = "/v2";
+    /**
+     * The header by which a balancer routes a request to the instance holding its user's model where the path names
+     * no user (the Open Inference Protocol names it in the body): deploy/compose/haproxy.cfg hashes it, a request
+     * that sets it must be for that user (docs/SCALING.md, "Routing by user").
+     */
+    public static final String USER_ROUTING_HEADER = "x-user-id";
 
     private final List<Route> routes;
 

@@ -6,6 +6,7 @@ import io.mlgateway.access.Admission;
 import io.mlgateway.access.ApiKeys;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
@@ -88,7 +89,7 @@ public class DirectRoutes implements NettyRouteProvider {
         String path = path(req);
         String requestId = AccessLog.requestId(req.requestHeaders().get(AccessLog.HEADER));
         res.header(AccessLog.HEADER, requestId);
-        Request request = new Request(route.variablesRaw(path), req.uri(),
+        Request request = new Request(route.variablesRaw(path), req.uri(), req.requestHeaders(),
                 bodies.read(req.receive(), contentLength(req)));
         Admission admission = keys.admit(req.requestHeaders().get(ApiKeyFilter.HEADER), ApiKeys.Role.CLIENT);
         return Mono.defer(() -> admission.admitted() ? route.handler().handle(request)
@@ -177,7 +178,8 @@ public class DirectRoutes implements NettyRouteProvider {
     }
 
     /** {@link ApiRequest} over a request read straight from Reactor Netty. */
-    private record Request(Map<String, String> variables, String uri, Mono<byte[]> body) implements ApiRequest {
+    private record Request(Map<String, String> variables, String uri, HttpHeaders headers, Mono<byte[]> body)
+            implements ApiRequest {
 
         @Override
         public String pathVariable(String name) {
@@ -188,6 +190,11 @@ public class DirectRoutes implements NettyRouteProvider {
         public Optional<String> queryParam(String name) {
             List<String> values = new QueryStringDecoder(uri).parameters().get(name);
             return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+        }
+
+        @Override
+        public Optional<String> header(String name) {
+            return Optional.ofNullable(headers.get(name));
         }
     }
 

@@ -1,14 +1,18 @@
 package io.mlgateway.api;
 
+import io.mlgateway.errors.ApiException;
 import io.mlgateway.errors.UnavailableException;
 import io.mlgateway.oip.DataPlane;
+import io.mlgateway.oip.InferenceRequest;
 import io.mlgateway.oip.InferenceRequestReader;
 import io.mlgateway.oip.InferenceResponse;
 import io.mlgateway.oip.ModelCard;
 import io.mlgateway.oip.ModelMetadata;
 import java.util.List;
 import java.util.Map;
+import io.mlgateway.rentals.RentalsInference;
 import java.util.Optional;
+import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 
@@ -55,7 +59,22 @@ public class InferenceHandler {
     Mono<InferenceResponse> infer(ApiRequest request) {
         String model = request.pathVariable(MODEL);
         Optional<String> version = version(request);
-        return request.body().map(reader::read).flatMap(inference -> dataPlane.infer(model, version, inference));
+        Optional<String> routedAs = request.header(ApiRoutes.USER_ROUTING_HEADER);
+        return request.body().map(reader::read)
+                .doOnNext(inference -> routedAs.ifPresent(user -> sameUser(user, inference)))
+                .flatMap(inference -> dataPlane.infer(model, version, inference));
+    }
+
+    /**
+     * A request routed by its user's header must be for that user: otherwise the balancer sent it to the instance
+     * holding another user's model, and every such request would load its user a second time somewhere else.
+     */
+    private static void sameUser(String routedAs, InferenceRequest inference) {
+        inference.stringParameter(RentalsInference.USER_ID).filter(user -> !user.equals(routedAs)).ifPresent(user -> {
+            throw new ApiException(HttpStatus.BAD_REQUEST, "header '" + ApiRoutes.USER_ROUTING_HEADER + "' names user '"
+                    + routedAs + "' but the request's parameter '" + RentalsInference.USER_ID + "' is '" + user + "'",
+                    ApiRoutes.USER_ROUTING_HEADER);
+        });
     }
 
     Mono<Map<String, List<ModelCard>>> models(ApiRequest request) {

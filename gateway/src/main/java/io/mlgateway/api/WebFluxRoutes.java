@@ -95,6 +95,11 @@ class WebFluxRoutes {
         }
 
         @Override
+        public Optional<String> header(String name) {
+            return Optional.ofNullable(request.headers().firstHeader(name));
+        }
+
+        @Override
         public Mono<byte[]> body() {
             return bodies.read(request.exchange().getRequest());
         }

@@ -62,24 +62,34 @@ public record ModelCacheProperties(
     /**
      * Recently active users: every instance publishes the users it served lately to Redis (a sorted set by last
      * use); a starting instance loads up to {@code users} of those active within {@code window} before it reports
-     * ready, waiting at most {@code timeout}.
+     * ready, waiting at most {@code timeout}, and never more than fill 90% of max-bytes.
      *
      * @param users           most users loaded at start (0: no warm-up)
      * @param window          users served within this are "recently active"
      * @param timeout         readiness waits this long at most for the warm-up; then it reports ready anyway
      * @param publishInterval how often an instance publishes the users it served
+     * @param instance        this instance's name where the balancer routes by user (its HAProxy server name, a
+     *                        StatefulSet pod's name): the instance publishes to and warms from a set of its own, so a
+     *                        restarted instance loads the users the balancer sends it, not every user of the fleet.
+     *                        Empty (balancing without affinity): one set for the whole fleet
      */
     public record WarmUp(
             @DefaultValue("10000") int users,
             @DefaultValue("15m") Duration window,
             @DefaultValue("30s") Duration timeout,
-            @DefaultValue("10s") Duration publishInterval) {
+            @DefaultValue("10s") Duration publishInterval,
+            @DefaultValue("") String instance) {
 
         public WarmUp {
             atLeast(PREFIX + ".warm-up.users", users, 0);
             positive(PREFIX + ".warm-up.window", window);
             notNegative(PREFIX + ".warm-up.timeout", timeout);
             positive(PREFIX + ".warm-up.publish-interval", publishInterval);
+            instance = instance == null ? "" : instance;
+            if (!instance.isEmpty() && !instance.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw new IllegalArgumentException(PREFIX + ".warm-up.instance must be 1-64 letters, digits, '.', '_'"
+                        + " or '-', starting with a letter or digit, was '" + instance + "'");
+            }
         }
     }
 }

@@ -17,18 +17,24 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The users the fleet served recently, shared through Redis so that a starting instance can load their models
- * before it reports ready: a sorted set {@value #KEY} of user ids scored by when they were last served (epoch
- * milliseconds). Every instance publishes the users it served every {@code warm-up.publish-interval}; entries older
- * than {@code warm-up.window} are dropped, and the set keeps at most {@code warm-up.users} of the newest. Losing it
- * (Redis down, flushed) only costs the warm-up: models are then loaded on first use.
+ * The users served recently, kept in Redis so that a starting instance can load their models before it reports
+ * ready: a sorted set of user ids scored by when they were last served (epoch milliseconds). Every instance
+ * publishes the users it served every {@code warm-up.publish-interval}; entries older than {@code warm-up.window} are
+ * dropped, and the set keeps at most {@code warm-up.users} of the newest. Losing it (Redis down, flushed) only costs
+ * the warm-up: models are then loaded on first use.
+ *
+ * <p>Behind a balancer that routes by user, an instance named by {@code warm-up.instance} keeps a set of its own,
+ * {@value #KEY}{@code :{instance}}: the balancer sends a restarted instance the users it had, which are the ones it
+ * warms. Without a name, the fleet shares {@value #KEY}: round robin sends any instance any user.
  */
 @Component
 public class RecentUsers extends SubscriptionLifecycle {
 
-    /** The Redis key; this gateway's only Redis contract besides {@code model:{user_id}} (RedisModelCache). */
+    /**
+     * The Redis key, or its prefix before {@code :{instance}}; this gateway's only Redis contract besides
+     * {@code model:{user_id}} (RedisModelCache).
+     */
     public static final String KEY = "gateway:recent-users";
-    private static final byte[] KEY_BYTES = KEY.getBytes(StandardCharsets.UTF_8);
     private static final Logger log = LoggerFactory.getLogger(RecentUsers.class);
     private static final int CHUNK = 1000;
 
@@ -36,6 +42,7 @@ public class RecentUsers extends SubscriptionLifecycle {
     private final Mono<RedisReactiveCommands<byte[], byte[]>> redis;
     private final ModelCacheProperties.WarmUp settings;
     private final Duration timeout;
+    private final byte[] key;
 
     public RecentUsers(MemoryTier memory, LazyRedisConnection connection, ModelCacheProperties properties,
             io.mlgateway.shared.storage.RedisConnectionProperties redisProperties) {
@@ -43,6 +50,12 @@ public class RecentUsers extends SubscriptionLifecycle {
         this.redis = Mono.defer(connection::commands);
         this.settings = properties.warmUp();
         this.timeout = redisProperties.timeout().multipliedBy(4);
+        this.key = key(settings.instance()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The set an instance named {@code instance} (or, empty, the whole fleet) keeps its recent users in. */
+    public static String key(String instance) {
+        return instance.isEmpty() ? KEY : KEY + ":" + instance;
     }
 
     /** The users served within the window, most recent first, at most {@code warm-up.users}. */
@@ -51,7 +64,7 @@ public class RecentUsers extends SubscriptionLifecycle {
             return Mono.just(List.of());
         }
         long since = System.currentTimeMillis() - settings.window().toMillis();
-        return redis.flatMapMany(r -> r.zrevrangebyscore(KEY_BYTES, Range.create((double) since, Double.POSITIVE_INFINITY),
+        return redis.flatMapMany(r -> r.zrevrangebyscore(key, Range.create((double) since, Double.POSITIVE_INFINITY),
                         Limit.create(0, settings.users())))
                 .map(user -> new String(user, StandardCharsets.UTF_8))
                 .collectList()
@@ -66,11 +79,11 @@ public class RecentUsers extends SubscriptionLifecycle {
         }
         long oldest = System.currentTimeMillis() - settings.window().toMillis();
         return redis.flatMap(r -> Flux.fromIterable(recent).buffer(CHUNK)
-                .concatMap(chunk -> r.zadd(KEY_BYTES, chunk.stream().map(u -> ScoredValue.just((double) u.lastServedMillis(),
+                .concatMap(chunk -> r.zadd(key, chunk.stream().map(u -> ScoredValue.just((double) u.lastServedMillis(),
                         u.userId().getBytes(StandardCharsets.UTF_8))).toArray(ScoredValue[]::new)).timeout(timeout))
-                .then(r.zremrangebyscore(KEY_BYTES, Range.create(Double.NEGATIVE_INFINITY, (double) oldest)))
+                .then(r.zremrangebyscore(key, Range.create(Double.NEGATIVE_INFINITY, (double) oldest)))
                 // Keep the newest warm-up.users entries: ranks run from the lowest score.
-                .then(r.zremrangebyrank(KEY_BYTES, 0, -(long) settings.users() - 1))
+                .then(r.zremrangebyrank(key, 0, -(long) settings.users() - 1))
                 .timeout(timeout))
                 .thenReturn(recent.size());
     }

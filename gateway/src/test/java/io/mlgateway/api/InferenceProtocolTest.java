@@ -507,6 +507,21 @@ class InferenceProtocolTest {
         assertThat(values(output(plain, "predictions"), "FP32", 6)).containsExactly(predictions);
     }
 
+    /** The header a balancer routes by (x-user-id) must name the request's user: else 400, naming the header. */
+    @Test
+    void theRoutingHeaderMustNameTheRequestsUser() {
+        String user = newUser("routed");
+        ObjectNode request = rentalsInfer(user, hours.subList(1, 2), false);
+        String json = JSON.writeValueAsString(request);
+        api.ok(api.client().post().uri("/v2/models/rentals/infer").header("x-api-key", KEY)
+                .header(ApiRoutes.USER_ROUTING_HEADER, user).contentType(MediaType.APPLICATION_JSON).bodyValue(json)
+                .exchange());
+        String message = error(api.client().post().uri("/v2/models/rentals/infer").header("x-api-key", KEY)
+                .header(ApiRoutes.USER_ROUTING_HEADER, "someone-else").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(json).exchange(), HttpStatus.BAD_REQUEST);
+        assertThat(message).contains("x-user-id").contains("someone-else").contains(user);
+    }
+
     @Test
     void rentalsInputErrorsAre400() {
         List<BikeSharingData.Hour> one = hours.subList(1, 2);

@@ -112,7 +112,7 @@ class ConfigurationPropertiesTest {
         // max-bytes: half the heap the JVM may grow to.
         assertThat(modelCache).isEqualTo(new ModelCacheProperties(DataSize.ofBytes(Runtime.getRuntime().maxMemory() / 2),
                 Duration.ofHours(6), 4, 64, Duration.ofHours(1), Duration.ofSeconds(30), new ModelCacheProperties.WarmUp(10_000,
-                        Duration.ofMinutes(15), Duration.ofSeconds(30), Duration.ofSeconds(10))));
+                        Duration.ofMinutes(15), Duration.ofSeconds(30), Duration.ofSeconds(10), "")));
         assertThat(scoring).isEqualTo(new ScoringProperties(0, 4096, 1,
                 new ScoringProperties.Batching(64, Duration.ofNanos(250_000))));
         assertThat(inferenceLog).isEqualTo(new InferenceLogProperties(200_000, 1000, Duration.ofMillis(50),

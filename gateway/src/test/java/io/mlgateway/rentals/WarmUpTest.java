@@ -44,7 +44,12 @@ class WarmUpTest {
     }
 
     private static ConfigurableApplicationContext start() {
+        return start(Map.of());
+    }
+
+    private static ConfigurableApplicationContext start(Map<String, Object> more) {
         Map<String, Object> properties = new HashMap<>(RentalsTestSupport.properties(db));
+        properties.putAll(more);
         properties.put("server.port", 0);
         properties.put("management.server.port", 0);
         properties.put("gateway.model-cache.warm-up.publish-interval", "500ms");
@@ -111,5 +116,48 @@ class WarmUpTest {
         JsonNode details = readiness(second).path("components").path("rentals").path("details");
         assertThat(details.path("phase").stringValue()).isEqualTo("ready");
         assertThat(details.path("warmUp").path("loaded").longValue()).isEqualTo(warmUp.loaded());
+    }
+
+    /**
+     * Behind a balancer that routes by user, each instance warms the users it served itself: a restarted instance
+     * loads its own users, none of another instance's (and none of the fleet's shared set).
+     */
+    @Test
+    void aNamedInstanceWarmsTheUsersItServedItself() {
+        String run = UUID.randomUUID().toString().substring(0, 6);
+        Map<String, Object> a = Map.of("gateway.model-cache.warm-up.instance", "gw-a-" + run);
+        Map<String, Object> b = Map.of("gateway.model-cache.warm-up.instance", "gw-b-" + run);
+        ConfigurableApplicationContext first = start(a);
+        ConfigurableApplicationContext other = start(b);
+        await("both ready", Duration.ofSeconds(90), () -> first.getBean(RentalsReadiness.class).isReady()
+                && other.getBean(RentalsReadiness.class).isReady());
+        List<BikeSharingData.Hour> hours = BikeSharingData.where(h -> !h.isYear2011());
+        List<String> mine = new ArrayList<>();
+        List<String> theirs = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String user = "own-" + run + "-" + i;
+            RentalsTestSupport.servedVersion(port(i % 2 == 0 ? first : other), user, hours.get(i));
+            (i % 2 == 0 ? mine : theirs).add(user);
+        }
+        RedisClient client = RedisClient.create(LocalServices.redisUri());
+        try (StatefulRedisConnection<String, String> redis = client.connect()) {
+            await("each instance published its own users", Duration.ofSeconds(10), () ->
+                    mine.stream().allMatch(u -> redis.sync().zscore(RecentUsers.key("gw-a-" + run), u) != null)
+                            && theirs.stream().allMatch(u -> redis.sync().zscore(RecentUsers.key("gw-b-" + run), u) != null));
+            assertThat(theirs).noneMatch(u -> redis.sync().zscore(RecentUsers.key("gw-a-" + run), u) != null);
+            assertThat(mine).noneMatch(u -> redis.sync().zscore(RecentUsers.KEY, u) != null);
+        } finally {
+            client.shutdown();
+        }
+        first.close();
+
+        ConfigurableApplicationContext restarted = start(a);
+        await("restarted instance ready", Duration.ofSeconds(90),
+                () -> restarted.getBean(RentalsReadiness.class).isReady());
+        RentalsReadiness.WarmUp warmUp = restarted.getBean(RentalsReadiness.class).lastWarmUp();
+        assertThat(warmUp.recentUsers()).isEqualTo(mine.size());
+        assertThat(warmUp.loaded()).isEqualTo(mine.size());
+        Map<String, ServedModel> inMemory = restarted.getBean(MemoryTier.class).models();
+        assertThat(inMemory.keySet()).containsExactlyInAnyOrderElementsOf(mine);
     }
 }
