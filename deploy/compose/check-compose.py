@@ -172,9 +172,21 @@ def main():
     servers = re.findall(r"(?m)^\s*server\s+(\S+)\s+([^:\s]+):(\d+)", hap)
     check(sorted(h for _, h, _ in servers) == GATEWAYS and all(p == "8080" for _, _, p in servers),
           "backend servers are gateway-1:8080 and gateway-2:8080 (got %s)" % servers)
+    # Routing by user: a restarted gateway warms the users the ring sends it, so it must know its name there.
+    for name, host, _ in servers:
+        check(env_of(services[host]).get("GATEWAY_MODEL_CACHE_WARM_UP_INSTANCE") == name,
+              "%s: GATEWAY_MODEL_CACHE_WARM_UP_INSTANCE is its server name in haproxy.cfg (%s)" % (host, name))
+    ids = re.findall(r"(?m)^\s*server\s+\S+\s+\S+\s+.*\bid (\d+)", hap)
+    check(len(ids) == len(servers) and len(set(ids)) == len(ids),
+          "every server has an id of its own (its place in the consistent-hash ring)")
     for needle, what in [(r"check port 8081\b", "health checks on the management port 8081"),
                          (r"uri /actuator/health/readiness\b", "checks GET /actuator/health/readiness"),
-                         (r"(?m)^\s*balance roundrobin\s*$", "round robin"),
+                         (r"(?m)^\s*balance hash var\(txn\.user\)\s*$", "balance by user"),
+                         (r"(?m)^\s*hash-type consistent\s*$", "consistent hashing"),
+                         (r"(?m)^\s*http-request set-var\(txn\.user\) req\.hdr\(x-user-id\)\s*$",
+                          "the user from the x-user-id header"),
+                         (r"(?m)^\s*http-request set-var\(txn\.user\) path,field\(4,/\) if \{ path_reg \^/v1/rentals/\[\^/\]\+/ \}\s*$",
+                          "the user from the path"),
                          (r"(?m)^\s*retry-on conn-failure empty-response response-timeout\s*$", "retry-on conn-failure empty-response response-timeout"),
                          (r"(?m)^\s*option redispatch\b", "option redispatch"),
                          (r"(?m)^\s*retries 2\s*$", "retries 2"),

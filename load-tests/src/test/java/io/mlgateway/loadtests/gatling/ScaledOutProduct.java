@@ -19,9 +19,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The product scaled out on this machine: two gateways and two retrainers from their jars, on one database, Redis
- * and Kafka, behind a real HAProxy configured by deploy/compose/haproxy.cfg (its balancing, checks and retries as
- * they are; only the addresses become this machine's ports). Logs in {@code target/scale-out/}.
+ * The product scaled out on this machine: three gateways and two retrainers from their jars, on one database, Redis
+ * and Kafka, behind a real HAProxy configured by deploy/compose/haproxy.cfg (its routing by user, checks and retries
+ * as they are; only the addresses become this machine's ports, and a third server line is made from the others').
+ * Each gateway is named as its server is, as in docker-compose.yml. Logs in {@code target/scale-out/}; the
+ * balancer's log also records each request's routing key ({@link #routes}).
  */
 final class ScaledOutProduct implements AutoCloseable {
 
@@ -35,8 +37,10 @@ final class ScaledOutProduct implements AutoCloseable {
     private final List<AppProcess> processes = new ArrayList<>();
     final List<Instance> gateways = new ArrayList<>();
     final List<Instance> retrainers = new ArrayList<>();
+    static final int GATEWAYS = 3;
     private final int balancerPort = AppProcess.freePort();
     private final int statsPort = AppProcess.freePort();
+    private final Map<String, Map<String, String>> gatewayEnvironments = new HashMap<>();
     private Process balancer;
 
     /** One app instance: its process, API port (gateways) and management port. */
@@ -62,17 +66,18 @@ final class ScaledOutProduct implements AutoCloseable {
     }
 
     private void start() throws Exception {
-        for (int i = 1; i <= 2; i++) {
+        for (int i = 1; i <= GATEWAYS; i++) {
+            String name = "gateway-" + i;
+            // Each gateway's own recent users (RecentUsers) outlive a run in the shared Redis: start without them.
+            redisCli("DEL", "gateway:recent-users:" + name);
             int port = AppProcess.freePort();
             int management = AppProcess.freePort();
             Map<String, String> env = new HashMap<>(AppProcess.services(db));
             env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT",
                     Integer.toString(management), "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY),
-                    DRAIN, composeGatewaySetting(DRAIN)));
-            AppProcess gateway = start("gateway-" + i, "gateway/target/gateway.jar", "-Xmx384m", env);
-            gateway.await("gateway-" + i + " ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:"
-                    + management + "/actuator/health/readiness") == 200);
-            gateways.add(new Instance("gateway-" + i, gateway, port, management));
+                    DRAIN, composeGatewaySetting(DRAIN), "GATEWAY_MODEL_CACHE_WARM_UP_INSTANCE", name));
+            gatewayEnvironments.put(name, env);
+            gateways.add(startGateway(name, env, port, management));
         }
         for (int i = 1; i <= 2; i++) {
             int management = AppProcess.freePort();
@@ -86,8 +91,64 @@ final class ScaledOutProduct implements AutoCloseable {
         startBalancer();
     }
 
+    private Instance startGateway(String name, Map<String, String> env, int port, int management) throws Exception {
+        AppProcess gateway = start(name, "gateway/target/gateway.jar", "-Xmx384m", env);
+        gateway.await(name + " ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:" + management
+                + "/actuator/health/readiness") == 200);
+        return new Instance(name, gateway, port, management);
+    }
+
+    /**
+     * Starts a stopped gateway again as it was (same name, ports and settings), once it is ready; returns when the
+     * balancer has it back in the ring.
+     */
+    Instance restart(Instance stopped) throws Exception {
+        Instance again = startGateway(stopped.name(), gatewayEnvironments.get(stopped.name()), stopped.port(),
+                stopped.management());
+        gateways.set(gateways.indexOf(stopped), again);
+        awaitUpServers(GATEWAYS);
+        return again;
+    }
+
     String baseUrl() {
         return "http://127.0.0.1:" + balancerPort;
+    }
+
+    /** Waits until the balancer's checks see {@code count} gateways up. */
+    void awaitUpServers(int count) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (upServers() != count) {
+            if (!balancer.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("HAProxy did not see " + count + " gateways up; " + LOGS.resolve("haproxy.log"));
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /**
+     * Where the balancer sent each request so far whose routing key starts with {@code prefix}: user to the
+     * servers, in the order of the balancer's log (each request logged once, with its key captured).
+     */
+    Map<String, List<String>> routes(String prefix) throws IOException {
+        Map<String, List<String>> routes = new java.util.LinkedHashMap<>();
+        Matcher line = Pattern.compile("(?m) gateways/(gateway-\\d+) .*\\{([^}|]*)\\}").matcher(
+                Files.readString(LOGS.resolve("haproxy.log")));
+        while (line.find()) {
+            if (line.group(2).startsWith(prefix)) {
+                routes.computeIfAbsent(line.group(2), u -> new ArrayList<>()).add(line.group(1));
+            }
+        }
+        return routes;
+    }
+
+    private static void redisCli(String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(LocalServices.redisPort())));
+        args.addAll(List.of(command));
+        Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("redis-cli " + String.join(" ", command) + " failed");
+        }
     }
 
     private AppProcess start(String name, String jar, String heap, Map<String, String> env) throws IOException {
@@ -108,8 +169,9 @@ final class ScaledOutProduct implements AutoCloseable {
     }
 
     /**
-     * deploy/compose/haproxy.cfg with this machine's addresses: the Docker DNS resolver out, ports in, and a global
-     * connection limit this process's file limit allows.
+     * deploy/compose/haproxy.cfg with this machine's addresses: the Docker DNS resolver out, ports in, a global
+     * connection limit this process's file limit allows, a server line per gateway (those compose does not name made
+     * like gateway-1's, with the next id), and each request's routing key captured in the log.
      */
     static String balancerConfig(String compose, int api, int stats, int health, List<Instance> gateways) {
         StringBuilder config = new StringBuilder();
@@ -130,15 +192,23 @@ final class ScaledOutProduct implements AutoCloseable {
                 .replace("bind :8405", "bind 127.0.0.1:" + health)
                 // A container raises its file limit for maxconn; a test process keeps its own (often 20,000 here).
                 .replaceFirst("(?m)^(\\s+)maxconn \\d+", "$1maxconn 2000");
-        for (Instance gateway : gateways) {
-            Matcher server = Pattern.compile("server " + gateway.name() + " " + gateway.name() + ":8080").matcher(text);
-            if (!server.find()) {
-                throw new IllegalStateException("deploy/compose/haproxy.cfg has no server " + gateway.name());
-            }
-            text = server.replaceFirst("server " + gateway.name() + " 127.0.0.1:" + gateway.port() + " port "
-                    + gateway.management());
+        Matcher first = Pattern.compile("(?m)^(\\s+)server gateway-1 gateway-1:8080 id 1(.*)$").matcher(text);
+        if (!first.find()) {
+            throw new IllegalStateException("deploy/compose/haproxy.cfg has no 'server gateway-1 gateway-1:8080 id 1'");
         }
-        return text;
+        StringBuilder servers = new StringBuilder();
+        for (int i = 0; i < gateways.size(); i++) {
+            Instance gateway = gateways.get(i);
+            servers.append(first.group(1)).append("server ").append(gateway.name()).append(" 127.0.0.1:")
+                    .append(gateway.port()).append(" port ").append(gateway.management()).append(" id ").append(i + 1)
+                    .append(first.group(2)).append('\n');
+        }
+        text = text.replaceAll("(?m)^\\s+server gateway-\\d+ gateway-\\d+:8080 id \\d+.*\n", "");
+        text = text.replaceFirst("(?m)^(\\s+)(default-server .*)$", "$1$2\n" + Matcher.quoteReplacement(servers.toString()
+                .stripTrailing()));
+        // The routing key of every request in the log ({key} after the headers' captures): what routes() reads.
+        return text.replaceFirst("(?m)^(\\s+)default_backend gateways$", "$1http-request capture var(txn.user) len 80\n"
+                + "$1default_backend gateways");
     }
 
     private void startBalancer() throws Exception {
@@ -148,13 +218,7 @@ final class ScaledOutProduct implements AutoCloseable {
         String haproxy = Files.isExecutable(Path.of("/usr/sbin/haproxy")) ? "/usr/sbin/haproxy" : "haproxy";
         balancer = new ProcessBuilder(haproxy, "-db", "-f", config.toString()).redirectErrorStream(true)
                 .redirectOutput(LOGS.resolve("haproxy.log").toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (upServers() < gateways.size()) {
-            if (!balancer.isAlive() || System.nanoTime() > deadline) {
-                throw new AssertionError("HAProxy did not mark both gateways up; " + LOGS.resolve("haproxy.log"));
-            }
-            Thread.sleep(200);
-        }
+        awaitUpServers(gateways.size());
     }
 
     /** Servers of the gateways backend that HAProxy's checks see UP (its stats CSV). */
