@@ -58,7 +58,7 @@ import json, sys
 log, stopped, ready, readiness = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 phases = {"before the stop": [], "stop to ready": [], "after ready": []}
 for line in open(log):
-    due, status, micros = line.split()
+    due, status, micros = line.split()[:3]
     due = int(due)
     phase = "before the stop" if due < stopped else "stop to ready" if due < ready else "after ready"
     phases[phase].append((int(status), int(micros)))

@@ -26,7 +26,8 @@ import reactor.netty.resources.ConnectionProvider;
  * [warmupSeconds=5] [apiKey=local-dev-key] [users=1] [logFile]}; prints one line: rate, count, p50/p90/p99/p99.9/max
  * ms, non-2xx. With {@code users > 1}, {@code {user}} in the URL is replaced by a number drawn uniformly from
  * 1..users for each request. With a log file, every measured request is written to it as a line
- * {@code dueEpochMillis status latencyMicros} (status -1: no answer, e.g. connection refused).
+ * {@code dueEpochMillis status latencyMicros [user]} (status -1: no answer, e.g. connection refused; the user's number
+ * when {@code users > 1}).
  */
 public final class FixedRateProbe {
 
@@ -71,9 +72,8 @@ public final class FixedRateProbe {
                 .take((long) rate * seconds)
                 .flatMap(i -> {
                     long due = start + (i + 1) * periodNanos;
-                    String target = users > 1
-                            ? url.replace("{user}", Integer.toString(ThreadLocalRandom.current().nextInt(users) + 1))
-                            : url;
+                    int user = users > 1 ? ThreadLocalRandom.current().nextInt(users) + 1 : 0;
+                    String target = users > 1 ? url.replace("{user}", Integer.toString(user)) : url;
                     return client.post().uri(target).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
                             .responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
                             .onErrorReturn(-1)
@@ -87,7 +87,7 @@ public final class FixedRateProbe {
                                 }
                                 if (log != null) {
                                     write(log, startMillis + (due - start) / 1_000_000 + " " + code + " "
-                                            + latency / 1000);
+                                            + latency / 1000 + (users > 1 ? " " + user : ""));
                                 }
                             });
                 }, 4096)

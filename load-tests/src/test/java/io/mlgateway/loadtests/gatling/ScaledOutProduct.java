@@ -1,5 +1,6 @@
 package io.mlgateway.loadtests.gatling;
 
+import io.mlgateway.loadtests.affinity.BalancerConfig;
 import io.mlgateway.shared.testing.AppProcess;
 import io.mlgateway.shared.testing.KeyHashes;
 import io.mlgateway.shared.testing.LocalServices;
@@ -168,53 +169,11 @@ final class ScaledOutProduct implements AutoCloseable {
         return setting.group(1);
     }
 
-    /**
-     * deploy/compose/haproxy.cfg with this machine's addresses: the Docker DNS resolver out, ports in, a global
-     * connection limit this process's file limit allows, a server line per gateway (those compose does not name made
-     * like gateway-1's, with the next id), and each request's routing key captured in the log.
-     */
-    static String balancerConfig(String compose, int api, int stats, int health, List<Instance> gateways) {
-        StringBuilder config = new StringBuilder();
-        boolean skipping = false;
-        for (String line : compose.split("\n", -1)) {
-            if (!line.isEmpty() && !Character.isWhitespace(line.charAt(0)) && !line.startsWith("#")) {
-                skipping = line.startsWith("resolvers ");
-            }
-            if (!skipping) {
-                config.append(line).append('\n');
-            }
-        }
-        String text = config.toString()
-                .replace(" resolvers docker", "")
-                .replace("check port 8081", "check")
-                .replace("bind :8080", "bind 127.0.0.1:" + api)
-                .replace("bind :8404", "bind 127.0.0.1:" + stats)
-                .replace("bind :8405", "bind 127.0.0.1:" + health)
-                // A container raises its file limit for maxconn; a test process keeps its own (often 20,000 here).
-                .replaceFirst("(?m)^(\\s+)maxconn \\d+", "$1maxconn 2000");
-        Matcher first = Pattern.compile("(?m)^(\\s+)server gateway-1 gateway-1:8080 id 1(.*)$").matcher(text);
-        if (!first.find()) {
-            throw new IllegalStateException("deploy/compose/haproxy.cfg has no 'server gateway-1 gateway-1:8080 id 1'");
-        }
-        StringBuilder servers = new StringBuilder();
-        for (int i = 0; i < gateways.size(); i++) {
-            Instance gateway = gateways.get(i);
-            servers.append(first.group(1)).append("server ").append(gateway.name()).append(" 127.0.0.1:")
-                    .append(gateway.port()).append(" port ").append(gateway.management()).append(" id ").append(i + 1)
-                    .append(first.group(2)).append('\n');
-        }
-        text = text.replaceAll("(?m)^\\s+server gateway-\\d+ gateway-\\d+:8080 id \\d+.*\n", "");
-        text = text.replaceFirst("(?m)^(\\s+)(default-server .*)$", "$1$2\n" + Matcher.quoteReplacement(servers.toString()
-                .stripTrailing()));
-        // The routing key of every request in the log ({key} after the headers' captures): what routes() reads.
-        return text.replaceFirst("(?m)^(\\s+)default_backend gateways$", "$1http-request capture var(txn.user) len 80\n"
-                + "$1default_backend gateways");
-    }
-
     private void startBalancer() throws Exception {
         String compose = Files.readString(ROOT.resolve("deploy/compose/haproxy.cfg"));
         Path config = LOGS.resolve("haproxy.cfg");
-        Files.writeString(config, balancerConfig(compose, balancerPort, statsPort, AppProcess.freePort(), gateways));
+        Files.writeString(config, BalancerConfig.of(compose, balancerPort, statsPort, AppProcess.freePort(),
+                gateways.stream().map(g -> new BalancerConfig.Server(g.name(), g.port(), g.management())).toList()));
         String haproxy = Files.isExecutable(Path.of("/usr/sbin/haproxy")) ? "/usr/sbin/haproxy" : "haproxy";
         balancer = new ProcessBuilder(haproxy, "-db", "-f", config.toString()).redirectErrorStream(true)
                 .redirectOutput(LOGS.resolve("haproxy.log").toFile()).start();
