@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import io.mlgateway.api.ApiRoutes;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -43,5 +45,13 @@ class DeploymentConfigurationTest {
         } finally {
             Files.deleteIfExists(output);
         }
+    }
+
+    /** The balancer routes by the header the gateway defines for it (ApiRoutes.USER_ROUTING_HEADER), not a copy. */
+    @Test
+    void theBalancerHashesTheGatewaysRoutingHeader() throws Exception {
+        String balancer = Files.readString(ROOT.resolve("deploy/compose/haproxy.cfg"));
+        assertThat(balancer).contains("http-request set-var(txn.user) req.hdr(" + ApiRoutes.USER_ROUTING_HEADER + ")")
+                .contains("balance hash var(txn.user)");
     }
 }
