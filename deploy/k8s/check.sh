@@ -3,8 +3,11 @@
 #   1. renders the base and every overlay with `kubectl kustomize` (kubectl installed first if needed);
 #   2. validates every rendered object against the Kubernetes OpenAPI schemas, strictly (unknown fields and
 #      unknown kinds fail), and the project's policies (validate/validate.mjs; its npm packages installed first
-#      with `npm ci` from the committed package-lock.json);
-#   3. proves the validator can fail: every fixture in validate/fixtures/ must be rejected, with each error its
+#      with `npm ci` from the committed package-lock.json), among them that the router routes as
+#      deploy/compose/haproxy.cfg does;
+#   3. `haproxy -c` on the router's haproxy.cfg as each target renders it, with the environment its pod would get
+#      (haproxy installed first if needed); the only warnings allowed: gateway-N names not resolvable here;
+#   4. proves the validator can fail: every fixture in validate/fixtures/ must be rejected, with each error its
 #      `# expect:` lines name.
 # Exits non-zero on the first failure. Runs from any working directory.
 set -euo pipefail
@@ -65,15 +68,27 @@ ensure_validator() {
   fi
 }
 
+# --- haproxy -------------------------------------------------------------------------------------------------------
+# The Debian package; any 2.x checks the configuration as the router's image (haproxy:2.6) reads it.
+ensure_haproxy() {
+  command -v haproxy >/dev/null 2>&1 && return 0
+  [[ -x /usr/sbin/haproxy ]] && { PATH="$PATH:/usr/sbin"; return 0; }
+  say "haproxy not found: installing the package haproxy"
+  apt_install haproxy || die "could not install haproxy (apt-get install haproxy)"
+  command -v haproxy >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
+}
+
 ensure_kubectl
 ensure_validator
+ensure_haproxy
 say "kubectl: $("$KUBECTL" version --client 2>/dev/null | tr '\n' ' ')"
 say "validator: node $(node --version), kubernetes-models $(node -p 'require("./validate/node_modules/kubernetes-models/package.json").version')"
+say "haproxy: $(haproxy -v | head -n1 | cut -d' ' -f1-3)"
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/k8s-check.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
-# --- 1 + 2: render and validate ------------------------------------------------------------------------------------
+# --- 1 + 2 + 3: render, validate, haproxy -c -----------------------------------------------------------------------
 overlays=(overlays/*/)
 [[ ${#overlays[@]} -gt 0 ]] || die "no overlays in $DIR/overlays"
 for want in local production; do
@@ -101,9 +116,26 @@ for t in "${targets[@]}"; do
   rc=0
   node validate/validate.mjs "${args[@]}" "$file" | sed "s|$OUT/||" || rc=$?
   [[ $rc -eq 0 ]] || die "deploy/k8s/$path: invalid (above)"
+
+  # The router's haproxy.cfg as this target's ConfigMap holds it, and the variables it expands as the pod's env
+  # sets them (namespace and CPU limit from the downward API, resolved as the kubelet would).
+  cfgdir="$OUT/$(echo "$path" | tr '/' '_').haproxy"
+  routerenv=$(node validate/haproxy.mjs extract "$file" "$cfgdir") || die "deploy/k8s/$path: no router haproxy.cfg to check (above)"
+  say "haproxy -c: the router's haproxy.cfg of deploy/k8s/$path ($routerenv)"
+  mapfile -t envvars <"$cfgdir/haproxy.env"
+  # In a clean environment: a variable the pod does not get must not come from this shell.
+  if ! (cd "$cfgdir" && env -i PATH="$PATH" "${envvars[@]}" haproxy -c -f haproxy.cfg) >"$cfgdir/out" 2>&1; then
+    sed 's/^/  /' "$cfgdir/out" >&2
+    die "haproxy -c: deploy/k8s/$path"
+  fi
+  # The gateway pods do not exist here: their names cannot resolve (in a pod, those of pods not created yet).
+  if grep -E '\[(WARNING|ALERT)\]' "$cfgdir/out" | grep -vE "'server gateways/gateway-[0-9]+' : could not resolve address 'gateway-[0-9]+\.gateway-pods\.[^']*', disabling server\.$" >&2; then
+    die "haproxy -c warned about more than the unresolvable gateway names (above): deploy/k8s/$path"
+  fi
+  say "  valid; $(grep -c 'could not resolve address' "$cfgdir/out") gateway names not resolvable here (expected)"
 done
 
-# --- 3: the validator must reject the broken fixtures ----------------------------------------------------------------
+# --- 4: the validator must reject the broken fixtures ----------------------------------------------------------------
 fixtures=(validate/fixtures/*.yaml)
 [[ ${#fixtures[@]} -gt 0 ]] || die "no fixtures in $DIR/validate/fixtures"
 for f in "${fixtures[@]}"; do
