@@ -3,7 +3,9 @@
 # endpoint with wrk at saturation, and prints the hottest methods (top frames and, with the JDK 25 'jfr' tool
 # when present, by package), the scoring batch sizes and the allocation rate.
 #
-#   load-tests/bench/profile.sh [regno|rentals] [seconds=20] [connections=64]
+#   load-tests/bench/profile.sh [regno|rentals|rentals-users] [seconds=20] [connections=64]
+# rentals-users: USERS (10000) users with policy-sized models (lib.sh seed_users), every one loaded before the
+# recording (a sweep of wrk over them until the tier holds them all); the gateway heap is GATEWAY_HEAP (768m).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WHAT=${1:-regno}; SECONDS_=${2:-20}; CONNS=${3:-64}
@@ -14,14 +16,24 @@ JFR_TOOL=${JFR_TOOL:-jfr}
 case $WHAT in
   regno) PATH_=/v1/regno/predict; BODY=regno.json ;;
   rentals) PATH_=/v1/rentals/user-1/predict; BODY=rentals.json ;;
-  *) echo "regno or rentals"; exit 1 ;;
+  rentals-users) PATH_=/v1/rentals/u-{user}/predict; BODY=rentals.json ;;
+  *) echo "regno, rentals or rentals-users"; exit 1 ;;
 esac
+USERS_=1
 fresh_services
-start_gateway "$OUT/gateway.log" 512m
+start_gateway "$OUT/gateway.log" "${GATEWAY_HEAP:-768m}"
 GW=$GW_PID
 trap 'kill $GW 2>/dev/null || true' EXIT
-run() { BODY_FILE="$BENCH/$BODY" wrk -t2 -c"$CONNS" -d"$1" --latency -s "$BENCH/post.lua" "http://127.0.0.1:$GW_PORT$PATH_"; }
+if [[ $WHAT == rentals-users ]]; then
+  USERS_=${USERS:-10000}
+  build_once
+  seed_users "$USERS_" u- >&2
+fi
+run() { BODY_FILE="$BENCH/$BODY" USERS=$USERS_ PATH_TEMPLATE="$PATH_" wrk -t2 -c"$CONNS" -d"$1" --latency \
+  -s "$BENCH/post.lua" "http://127.0.0.1:$GW_PORT${PATH_/\{user\}/1}"; }
+held() { curl -s "http://127.0.0.1:$GW_MGMT/actuator/prometheus" | awk '/^gateway_modelstore_cache_entries/ { print int($2) }'; }
 run 15s >/dev/null  # warm-up
+while (( $(held) < USERS_ )); do run 10s >/dev/null; done   # every user loaded
 jcmd $GW JFR.start name=p settings=profile filename="$OUT/gateway.jfr" >/dev/null
 run "${SECONDS_}s" | tee "$OUT/wrk.txt" | grep -E "Requests/sec|99%|50%"
 jcmd $GW JFR.stop name=p >/dev/null

@@ -19,7 +19,7 @@
 #   MANY_USERS=10000 (0: skip the many-user workload) OIP=1 (0: skip the v2 endpoints) RATE_USERS=1000 (users of the open-loop many-user probe)
 #   ONLY (a regular expression: only the endpoints whose name matches, e.g. ONLY='^regno' for regno on v1 and v2)
 #   WARMUP=20s (JIT warm-up of the gateway per endpoint, before the rounds)
-#   GATEWAY_HEAP=512m SKIP_BUILD=0 GATEWAY_JAVA_OPTS (extra JVM flags) GATEWAY_ENV (extra "K=V ..." for the gateway)
+#   GATEWAY_HEAP=768m (deploy/local/run.sh's) SKIP_BUILD=0 GATEWAY_JAVA_OPTS (extra JVM flags) GATEWAY_ENV (extra "K=V ..." for the gateway)
 #   GATEWAY_JAR (default gateway/target/gateway.jar: run twice with two builds' jars to compare them)
 # The gateway runs from gateway/target/gateway.jar with the 'local' profile against deploy/local/services.sh,
 # logging its predictions to a database of its own that every run starts empty (lib.sh).
@@ -36,7 +36,7 @@ RATE=${RATE:-500}
 RATE_DURATION=${RATE_DURATION:-20}
 MANY_USERS=${MANY_USERS:-10000}
 RATE_USERS=${RATE_USERS:-1000}
-GATEWAY_HEAP=${GATEWAY_HEAP:-512m}
+GATEWAY_HEAP=${GATEWAY_HEAP:-768m}
 BASE_PORT=18090
 for tool in wrk python3 curl psql; do
   command -v "$tool" >/dev/null || { say "$tool is missing (apt-get install wrk)"; exit 1; }

@@ -52,10 +52,12 @@ public class ModelLoader implements DisposableBean {
     private static final int MAX_REDIS_WRITES = 64;
     private final AtomicInteger redisWrites = new AtomicInteger();
     /**
-     * Largest model decoded on the thread that read it: a policy-sized user's 50 own trees take ~50 KB stored (about
-     * 0.1 ms to decode), the base 195 KB.
+     * Largest model decoded on the thread that read it. A policy-sized user's 50 own trees take ~50 KB stored and
+     * ~0.1 ms to decode and compile: on the database driver's event loop (two threads, shared by every query) a cold
+     * burst's decodes would queue behind each other and behind every other query, so such models decode on the
+     * decoding pool. A few small trees (a few KB, microseconds) are not worth the hop.
      */
-    private static final int INLINE_DECODE_BYTES = 64 * 1024;
+    private static final int INLINE_DECODE_BYTES = 8 * 1024;
     /** Where large and legacy models decode: off the Netty and driver threads. */
     private final Scheduler decoding = Schedulers.newBoundedElastic(
             Math.max(2, Runtime.getRuntime().availableProcessors()), 100_000, "model-load", 60, true);
