@@ -108,6 +108,16 @@ for spec in "${ENDPOINTS[@]}"; do
   run_wrk gateway $GW_PORT "$spec" 64 "${WARMUP:-20s}" >/dev/null
   run_wrk baseline $BASE_PORT "$spec" 64 10s >/dev/null
 done
+if (( MANY_USERS > 0 )); then
+  # The many-user rows measure users held in memory (the cold sweep above measures loading them): go on until the
+  # gateway holds every one of them, or its tier is full.
+  held() { metrics | awk '/^gateway_modelstore_cache_entries/ { print int($2) }'; }
+  for _ in $(seq 1 30); do
+    (( $(held) >= MANY_USERS )) && break
+    run_wrk gateway $GW_PORT "$COLD_SPEC" 64 10s >/dev/null
+  done
+  say "users held before the rounds: $(held) of $MANY_USERS"
+fi
 for round in $(seq 1 "$ROUNDS"); do
   for spec in "${ENDPOINTS[@]}"; do
     name=${spec%%|*}
