@@ -17,14 +17,24 @@ def metric(path, name, **labels):
 def gw(phase, i):
     return os.path.join(out, f"metrics-{phase}-gateway-{i}.txt")
 
-print("\n" + open(os.path.join(out, "sweep.txt")).read().strip())
+if os.path.exists(os.path.join(out, "warm-up.txt")):
+    print("\n" + open(os.path.join(out, "warm-up.txt")).read().strip())
+print(open(os.path.join(out, "sweep.txt")).read().strip())
 print(f"\nAfter the sweep of {users:,} users\n")
 print("| gateway | users held | share | model memory (tier) | per user |")
 print("| --- | --- | --- | --- | --- |")
 held = total_bytes = 0
+# Users the warm-up (w-…) left in each gateway, from the balancer's log: not the users of the sweep.
+warm = {}
+for line in open(os.path.join(out, "haproxy.log")):
+    m = re.search(r' gateways/(gateway-\d+) .*\{w-\d+\}', line)
+    if m:
+        warm[m.group(1)] = warm.get(m.group(1), 0) + 1
 for i in range(1, gateways + 1):
-    n = metric(gw("sweep", i), "gateway_modelstore_cache_entries") or 0
+    raw = metric(gw("sweep", i), "gateway_modelstore_cache_entries") or 0
     b = metric(gw("sweep", i), "gateway_modelstore_memory_bytes", part="users") or 0
+    n = raw - warm.get(f"gateway-{i}", 0)
+    b -= warm.get(f"gateway-{i}", 0) * b / max(raw, 1)
     held += n; total_bytes += b
     print(f"| gateway-{i} | {n:,.0f} | {100 * n / users:.1f}% | {b / 2**20:,.0f} MB | {b / max(n, 1):,.0f} B |")
 per_user = total_bytes / held

@@ -3,7 +3,8 @@
 # by BalancerConfig): USERS users with policy-sized models (SeedUserModels: 50 own trees of depth 6 on 4,000 hours)
 # over GATEWAYS gateways.
 #   1. a uniform sweep: every user asked for once (UserSweep, 64 in flight), then each gateway's share of the users
-#      and the fleet's summed model memory against one copy of every user;
+#      and the fleet's summed model memory against one copy of every user. Before it, the gateways' JIT and
+#      connection pools are warmed by a sweep over WARM_USERS other users (w-1..), reported apart;
 #   2. RATE requests/s over all users (FixedRateProbe, open loop, every request logged) for DURATION s; after STOP_AT
 #      s gateway-2 gets SIGTERM, after RESTART_AT s it starts again (same name, so it warms its own users). Reported:
 #      failed requests, which users the others loaded while it was down (from their metrics, against the users of
@@ -14,7 +15,7 @@
 #   load-tests/bench/affinity.sh            # needs: haproxy, python3, curl, psql, redis-cli
 #
 # Environment (defaults): USERS=100000 GATEWAYS=4 GATEWAY_HEAP=1400m MAX_BYTES=900MB (each gateway's tier: its quarter
-#   of 100,000 users is ~730 MB) RATE=1000 DURATION=90 STOP_AT=30 RESTART_AT=45 SKIP_BUILD=0
+#   of 100,000 users is ~730 MB) WARM_USERS=2000 RATE=500 DURATION=150 STOP_AT=40 RESTART_AT=60 SKIP_BUILD=0
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,10 +24,11 @@ USERS=${USERS:-100000}
 GATEWAYS=${GATEWAYS:-4}
 GATEWAY_HEAP=${GATEWAY_HEAP:-1400m}
 MAX_BYTES=${MAX_BYTES:-900MB}
-RATE=${RATE:-1000}
-DURATION=${DURATION:-90}
-STOP_AT=${STOP_AT:-30}
-RESTART_AT=${RESTART_AT:-45}
+WARM_USERS=${WARM_USERS:-2000}
+RATE=${RATE:-500}
+DURATION=${DURATION:-150}
+STOP_AT=${STOP_AT:-40}
+RESTART_AT=${RESTART_AT:-60}
 LB_PORT=18300
 LB_STATS=18301
 LB_HEALTH=18302
@@ -67,6 +69,7 @@ for i in $(seq 1 "$GATEWAYS"); do
   start_named_gateway "$i" ""
 done
 seed_users "$USERS" a- | tee "$OUT/seed.txt" >&2
+(( WARM_USERS > 0 )) && seed_users "$WARM_USERS" w- >>"$OUT/seed.txt" 2>&1
 
 SERVERS=()
 for i in $(seq 1 "$GATEWAYS"); do SERVERS+=("gateway-$i=$(gateway_port "$i"):$(gateway_management "$i")"); done
@@ -78,6 +81,11 @@ up_servers() { curl -fsS "http://127.0.0.1:$LB_STATS/;csv" 2>/dev/null | grep -c
 for _ in $(seq 1 60); do (( $(up_servers) == GATEWAYS )) && break; sleep 0.5; done
 (( $(up_servers) == GATEWAYS )) || { say "HAProxy did not see $GATEWAYS gateways up"; exit 1; }
 
+if (( WARM_USERS > 0 )); then
+  say "warm-up: $WARM_USERS other users once through the balancer (JIT, connection pools)"
+  load_tests_java io.mlgateway.loadtests.affinity.UserSweep "http://127.0.0.1:$LB_PORT" w- "$WARM_USERS" \
+    "$BENCH/rentals.json" 64 | sed 's/^/warm-up /' | tee "$OUT/warm-up.txt" >&2
+fi
 say "sweep: each of $USERS users once through the balancer"
 load_tests_java io.mlgateway.loadtests.affinity.UserSweep "http://127.0.0.1:$LB_PORT" a- "$USERS" "$BENCH/rentals.json" 64 \
   | tee "$OUT/sweep.txt" >&2
