@@ -26,7 +26,7 @@ rps() { # port body users path-template url-path
 }
 held() { curl -s "http://127.0.0.1:$GW_MGMT/actuator/prometheus" | awk '/^gateway_modelstore_cache_entries/ { print int($2) }'; }
 rounds() {
-  rps "$GW_PORT" regno.json 1 "" /v1/regno/predict >/dev/null   # JIT
+  for _ in 1 2 3; do rps "$GW_PORT" regno.json 1 "" /v1/regno/predict >/dev/null; done   # JIT: 30 s, both gateways alike
   rps "$BASE_PORT" regno.json 1 "" /v1/regno/predict >/dev/null
   for r in $(seq 1 "$ROUNDS"); do
     g=$(rps "$GW_PORT" regno.json 1 "" /v1/regno/predict); b=$(rps "$BASE_PORT" regno.json 1 "" /v1/regno/predict)
