@@ -114,9 +114,13 @@ class FaultsUnderLoadTest {
         return logged;
     }
 
-    /** A load run with a fault in its middle; the seconds are the load's own. */
+    /**
+     * A load run with a fault in its middle; the seconds are the load's own. downInstant is when the stop was asked
+     * for, down when it had finished (the service may still have answered while it shut down), upAsked when the
+     * start was asked for, upInstant when it was ready again.
+     */
     private record Run(PacedLoad load, String prefix, int downAt, int upAt, int endAt, Instant downInstant,
-            Instant upAsked, Instant upInstant, double stopSeconds, double startSeconds) {
+            Instant down, Instant upAsked, Instant upInstant, double stopSeconds, double startSeconds) {
     }
 
     private Run underLoad(String prefix, Fault fault) throws Exception {
@@ -130,6 +134,7 @@ class FaultsUnderLoadTest {
             long t0 = System.nanoTime();
             fault.down();
             double stopSeconds = (System.nanoTime() - t0) / 1e9;
+            Instant down = Instant.now();
             Thread.sleep(OUTAGE * 1000L);
             Instant upAsked = Instant.now();
             t0 = System.nanoTime();
@@ -140,7 +145,7 @@ class FaultsUnderLoadTest {
             Thread.sleep(AFTER * 1000L);
             int endAt = load.second();
             load.stopAndDrain(Duration.ofSeconds(60));
-            return new Run(load, prefix, downAt, upAt, endAt, downInstant, upAsked, upInstant, stopSeconds,
+            return new Run(load, prefix, downAt, upAt, endAt, downInstant, down, upAsked, upInstant, stopSeconds,
                     startSeconds);
         } catch (Exception | AssertionError e) {
             load.close();
@@ -232,8 +237,9 @@ class FaultsUnderLoadTest {
             long answered = load.predictedOk(run.prefix());
             long logged = predictionsLogged(report, answered, run.prefix());
             Actuals actuals = actuals(report, load, run.prefix(), "during the run");
-            // Down from the stop until the start was asked for: what was queued then, and published only after.
-            String during = "user_id LIKE 'kafka-%' AND created_at BETWEEN '" + run.downInstant() + "' AND '"
+            // Down from the end of the stop until the start was asked for: what was queued then could only be
+            // published after (a broker shutting down may still take what is sent while the stop runs).
+            String during = "user_id LIKE 'kafka-%' AND created_at BETWEEN '" + run.down() + "' AND '"
                     + run.upAsked() + "'";
             long retrainsDuring = services.count("SELECT count(*) FROM rental_models WHERE " + during);
             long unannounced = awaitCount(0, Duration.ofSeconds(120), "SELECT count(*) FROM retrain_outbox WHERE"
