@@ -1,5 +1,9 @@
 package io.mlgateway.access;
 
+import io.mlgateway.errors.ApiException;
+import io.mlgateway.errors.RateLimitedException;
+import org.springframework.http.HttpStatus;
+
 /**
  * What {@link ApiKeys#admit} decided about one request's key.
  *
@@ -34,5 +38,21 @@ public record Admission(Outcome outcome, String keyName, long retryAfterNanos, i
     /** Whole seconds to wait, at least 1: what a Retry-After header can say. */
     public long retryAfterSeconds() {
         return Math.max(1, (retryAfterNanos + 999_999_999L) / 1_000_000_000L);
+    }
+
+    /**
+     * The failure a refused admission answers, naming {@code header} (the HTTP header or gRPC metadata key the key
+     * came in): one mapping for every transport.
+     */
+    public RuntimeException refusal(String header) {
+        return switch (outcome) {
+            case MISSING -> new ApiException(HttpStatus.UNAUTHORIZED, "missing " + header + " header", header);
+            case INVALID -> new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + header, header);
+            case DISABLED -> new ApiException(HttpStatus.FORBIDDEN,
+                    "model operations are disabled: no admin keys configured (GATEWAY_ADMIN_KEYS)", null);
+            case LIMITED -> new RateLimitedException("rate limit of key '" + keyName + "' exceeded: " + rateLimit
+                    + " requests/s", retryAfterSeconds());
+            case ADMITTED -> throw new IllegalArgumentException("an admitted request is not refused");
+        };
     }
 }

@@ -37,6 +37,9 @@ import reactor.core.scheduler.Scheduler;
 public final class ApiKeys {
 
     /** Who a key is for. */
+    /** Where a client presents its key: the HTTP header, and the gRPC metadata key. */
+    public static final String CLIENT_HEADER = "x-api-key";
+
     public enum Role {
         /** Scoring, actuals, metadata: the x-api-key header. */
         CLIENT,

@@ -2,12 +2,9 @@ package io.mlgateway.api;
 
 import io.mlgateway.access.Admission;
 import io.mlgateway.access.ApiKeys;
-import io.mlgateway.errors.ApiException;
-import io.mlgateway.errors.RateLimitedException;
 import java.util.Optional;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
@@ -24,7 +21,7 @@ import reactor.core.publisher.Mono;
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
 public class ApiKeyFilter implements WebFilter {
 
-    public static final String HEADER = "x-api-key";
+    public static final String HEADER = ApiKeys.CLIENT_HEADER;
     public static final String ADMIN_HEADER = "x-admin-key";
 
     private final ApiKeys keys;
@@ -46,19 +43,6 @@ public class ApiKeyFilter implements WebFilter {
         String header = admin ? ADMIN_HEADER : HEADER;
         Admission admission = keys.admit(exchange.getRequest().getHeaders().getFirst(header),
                 admin ? ApiKeys.Role.ADMIN : ApiKeys.Role.CLIENT);
-        return admission.admitted() ? chain.filter(exchange) : Mono.error(refusal(admission, header));
-    }
-
-    /** The failure a refused admission answers; one mapping for WebFlux and the direct routes. */
-    static RuntimeException refusal(Admission admission, String header) {
-        return switch (admission.outcome()) {
-            case MISSING -> new ApiException(HttpStatus.UNAUTHORIZED, "missing " + header + " header", header);
-            case INVALID -> new ApiException(HttpStatus.UNAUTHORIZED, "invalid " + header, header);
-            case DISABLED -> new ApiException(HttpStatus.FORBIDDEN,
-                    "model operations are disabled: no admin keys configured (GATEWAY_ADMIN_KEYS)", null);
-            case LIMITED -> new RateLimitedException("rate limit of key '" + admission.keyName() + "' exceeded: "
-                    + admission.rateLimit() + " requests/s", admission.retryAfterSeconds());
-            case ADMITTED -> throw new IllegalArgumentException("an admitted request is not refused");
-        };
+        return admission.admitted() ? chain.filter(exchange) : Mono.error(admission.refusal(header));
     }
 }

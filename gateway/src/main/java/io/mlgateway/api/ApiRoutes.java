@@ -1,6 +1,7 @@
 package io.mlgateway.api;
 
 import io.mlgateway.api.Route.Access;
+import io.mlgateway.oip.UserRouting;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,12 +22,8 @@ public class ApiRoutes {
     public static final String ADMIN_PREFIX = "/v1/admin/";
     /** The Open Inference Protocol's root: paths under it answer errors in the protocol's {@code {"error": …}}. */
     public static final String OIP_ROOT = "/v2";
-    /**
-     * The header by which a balancer routes a request to the instance holding its user's model where the path names
-     * no user (the Open Inference Protocol names it in the body): deploy/compose/haproxy.cfg hashes it, a request
-     * that sets it must be for that user (docs/SCALING.md, "Routing by user").
-     */
-    public static final String USER_ROUTING_HEADER = "x-user-id";
+    /** The header by which a balancer routes a request to the instance holding its user's model. */
+    public static final String USER_ROUTING_HEADER = UserRouting.HEADER;
 
     private final List<Route> routes;
 

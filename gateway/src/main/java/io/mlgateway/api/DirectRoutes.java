@@ -93,7 +93,7 @@ public class DirectRoutes implements NettyRouteProvider {
                 bodies.read(req.receive(), contentLength(req)));
         Admission admission = keys.admit(req.requestHeaders().get(ApiKeyFilter.HEADER), ApiKeys.Role.CLIENT);
         return Mono.defer(() -> admission.admitted() ? route.handler().handle(request)
-                        : Mono.error(ApiKeyFilter.refusal(admission, ApiKeyFilter.HEADER)))
+                        : Mono.error(admission.refusal(ApiKeyFilter.HEADER)))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer for " + route)))
                 .map(answer -> new Answer(HttpStatus.OK.value(), null, json.writeValueAsBytes(answer), null))
                 // Every failure of the request becomes its error envelope; a failure to send (client gone) does not.

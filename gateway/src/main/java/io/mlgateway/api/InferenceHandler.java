@@ -1,6 +1,5 @@
 package io.mlgateway.api;
 
-import io.mlgateway.errors.ApiException;
 import io.mlgateway.errors.UnavailableException;
 import io.mlgateway.oip.DataPlane;
 import io.mlgateway.oip.InferenceRequest;
@@ -8,11 +7,10 @@ import io.mlgateway.oip.InferenceRequestReader;
 import io.mlgateway.oip.InferenceResponse;
 import io.mlgateway.oip.ModelCard;
 import io.mlgateway.oip.ModelMetadata;
+import io.mlgateway.oip.UserRouting;
 import java.util.List;
 import java.util.Map;
-import io.mlgateway.rentals.RentalsInference;
 import java.util.Optional;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 
@@ -61,20 +59,8 @@ public class InferenceHandler {
         Optional<String> version = version(request);
         Optional<String> routedAs = request.header(ApiRoutes.USER_ROUTING_HEADER);
         return request.body().map(reader::read)
-                .doOnNext(inference -> routedAs.ifPresent(user -> sameUser(user, inference)))
+                .doOnNext(inference -> UserRouting.check(routedAs, inference))
                 .flatMap(inference -> dataPlane.infer(model, version, inference));
-    }
-
-    /**
-     * A request routed by its user's header must be for that user: otherwise the balancer sent it to the instance
-     * holding another user's model, and every such request would load its user a second time somewhere else.
-     */
-    private static void sameUser(String routedAs, InferenceRequest inference) {
-        inference.stringParameter(RentalsInference.USER_ID).filter(user -> !user.equals(routedAs)).ifPresent(user -> {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "header '" + ApiRoutes.USER_ROUTING_HEADER + "' names user '"
-                    + routedAs + "' but the request's parameter '" + RentalsInference.USER_ID + "' is '" + user + "'",
-                    ApiRoutes.USER_ROUTING_HEADER);
-        });
     }
 
     Mono<Map<String, List<ModelCard>>> models(ApiRequest request) {

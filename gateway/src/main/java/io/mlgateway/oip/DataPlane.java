@@ -1,5 +1,6 @@
 package io.mlgateway.oip;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.mlgateway.errors.ApiException;
 import io.mlgateway.errors.UnavailableException;
 import java.util.ArrayList;
@@ -26,19 +27,24 @@ public class DataPlane {
     public static final String SERVER_NAME = "ml-inference-gateway";
 
     private final Map<String, InferenceModel> models = new LinkedHashMap<>();
-    private final String serverVersion;
+    /** The gRPC service's full name: where {@code GET /v2} says the protocol's gRPC half is served. */
+    public static final String GRPC_SERVICE = "inference.GRPCInferenceService";
 
-    public DataPlane(List<InferenceModel> models, ServerVersion version) {
+    private final String serverVersion;
+    private final GrpcEndpoint grpc;
+
+    public DataPlane(List<InferenceModel> models, ServerVersion version, GrpcProperties grpc) {
         for (InferenceModel model : models) {
             if (this.models.put(model.name(), model) != null) {
                 throw new IllegalStateException("two models are called " + model.name());
             }
         }
         this.serverVersion = version.value();
+        this.grpc = grpc.enabled() ? new GrpcEndpoint(GRPC_SERVICE, grpc.port()) : null;
     }
 
     public ServerMetadata serverMetadata() {
-        return new ServerMetadata(SERVER_NAME, serverVersion, List.of());
+        return new ServerMetadata(SERVER_NAME, serverVersion, List.of(), grpc);
     }
 
     public boolean live() {
@@ -127,7 +133,16 @@ public class DataPlane {
                         + version.get() + "'", null)));
     }
 
-    public record ServerMetadata(String name, String version, List<String> extensions) {
+    /**
+     * The protocol's server metadata; {@code grpc}, beyond the protocol (clients ignore what they do not know), says
+     * where its gRPC half answers, null when it is off.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ServerMetadata(String name, String version, List<String> extensions, GrpcEndpoint grpc) {
+    }
+
+    /** The gRPC service's name and the port this instance serves it on (a balancer may publish another). */
+    public record GrpcEndpoint(String service, int port) {
     }
 
     public record ModelReady(String name, boolean ready) {

@@ -172,18 +172,7 @@ public class InferenceRequestReader {
         if (data == null) {
             throw ApiException.badRequest(at + "'data' is required");
         }
-        long expected = 1;
-        for (long dimension : shape) {
-            expected *= dimension;
-            if (expected > Integer.MAX_VALUE) {
-                throw ApiException.badRequest(at + "shape " + Arrays.toString(shape) + " is too large");
-            }
-        }
-        if (data.size() != expected) {
-            throw ApiException.badRequest(at + "shape " + Arrays.toString(shape) + " holds " + expected
-                    + " elements, 'data' has " + data.size());
-        }
-        return new RequestInput(name, shape, datatype, data.toArray());
+        return RequestInput.of(name, shape, datatype, data.toArray(), "'data'");
     }
 
     /** The dimensions, or null when they are not a non-empty list of non-negative integers. */

@@ -17,11 +17,37 @@ public final class RequestInput {
     /** Each element as read: String, Long, BigInteger, Double, BigDecimal, Boolean or null. */
     private final Object[] data;
 
-    RequestInput(String name, long[] shape, Datatype datatype, Object[] data) {
+    private RequestInput(String name, long[] shape, Datatype datatype, Object[] data) {
         this.name = name;
         this.shape = shape;
         this.datatype = datatype;
         this.data = data;
+    }
+
+    /**
+     * A tensor as a transport read it; a 400 naming it unless {@code data} holds exactly the elements its shape
+     * says. {@code field} is where the elements came from, as the client knows it ({@code 'data'} in JSON).
+     */
+    public static RequestInput of(String name, long[] shape, Datatype datatype, Object[] data, String field) {
+        long expected = elements(name, shape);
+        if (data.length != expected) {
+            throw ApiException.badRequest("input '" + name + "': shape " + Arrays.toString(shape) + " holds "
+                    + expected + " elements, " + field + " has " + data.length);
+        }
+        return new RequestInput(name, shape, datatype, data);
+    }
+
+    /** How many elements {@code shape} holds; a 400 naming the input when that is more than an array can. */
+    public static int elements(String name, long[] shape) {
+        long expected = 1;
+        for (long dimension : shape) {
+            expected *= dimension;
+            if (expected > Integer.MAX_VALUE) {
+                throw ApiException.badRequest("input '" + name + "': shape " + Arrays.toString(shape)
+                        + " is too large");
+            }
+        }
+        return (int) expected;
     }
 
     public String name() {

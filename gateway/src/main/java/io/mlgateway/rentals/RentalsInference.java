@@ -11,6 +11,7 @@ import io.mlgateway.oip.ModelMetadata;
 import io.mlgateway.oip.RequestInput;
 import io.mlgateway.oip.ResponseOutput;
 import io.mlgateway.oip.TensorMetadata;
+import io.mlgateway.oip.UserRouting;
 import io.mlgateway.shared.features.RentalFeatures;
 import io.mlgateway.shared.modelstore.ModelRecord;
 import io.mlgateway.shared.modelstore.ModelRegistry;
@@ -34,7 +35,7 @@ public class RentalsInference implements InferenceModel {
 
     static final String NAME = "rentals";
     static final String PLATFORM = "xgboost_trees";
-    public static final String USER_ID = "user_id";
+    public static final String USER_ID = UserRouting.USER_PARAMETER;
     public static final String EXPLAIN = "explain";
     static final String FEATURES = "features";
     static final String PREDICTIONS = "predictions";

@@ -77,6 +77,9 @@ class InferenceProtocolTest {
     static final int RENTALS_MAX_BATCH = 8;
     static final JsonMapper JSON = JsonMapper.builder().build();
 
+    @org.springframework.beans.factory.annotation.Value("${gateway.grpc.port}")
+    int grpcPort;
+
     /** The ten regno inputs in the order of the wire contract's table (and of test_data.csv's columns). */
     static final List<String> REGNO_INPUTS = List.of("regno_recognize", "afts_regno_ai", "recognition_accuracy",
             "afts_regno_ai_score", "afts_regno_ai_char_scores", "afts_regno_ai_length_scores", "camera_type",
@@ -130,7 +133,10 @@ class InferenceProtocolTest {
     @Test
     void serverMetadataNamesTheServerAndItsVersionAndNeedsTheKey() throws IOException {
         JsonNode server = api.ok(api.get("/v2"));
-        assertThat(server.propertyNames()).containsExactlyInAnyOrder("name", "version", "extensions");
+        assertThat(server.propertyNames()).containsExactlyInAnyOrder("name", "version", "extensions", "grpc");
+        // Where the protocol's gRPC half answers: the configured port (the tests' configuration picks a free one).
+        assertThat(server.get("grpc").get("service").stringValue()).isEqualTo("inference.GRPCInferenceService");
+        assertThat(server.get("grpc").get("port").intValue()).isEqualTo(grpcPort);
         assertThat(server.get("name").stringValue()).isEqualTo("ml-inference-gateway");
         assertThat(server.get("version").stringValue()).isEqualTo(projectVersion());
         assertThat(server.get("extensions").isArray()).isTrue();

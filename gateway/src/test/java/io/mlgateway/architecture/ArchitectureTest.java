@@ -14,13 +14,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The design as drawn in docs/ARCHITECTURE.md, checked on the compiled classes: requests flow down through
- * HTTP → capability services (which implement the inference protocol's model interface) → serving infrastructure → shared contracts → platform, never up, and no two packages
+ * HTTP and gRPC (two transports, one data plane) → capability services (which implement the inference protocol's model interface) → serving infrastructure → shared contracts → platform, never up, and no two packages
  * depend on each other. Error types ({@code io.mlgateway.errors}) may be raised anywhere; only the HTTP layer turns
  * them into answers.
  */
 class ArchitectureTest {
 
     static final String HTTP = "HTTP";
+    static final String GRPC = "gRPC";
     static final String CAPABILITIES = "Capability services";
     static final String PROTOCOL = "Inference protocol";
     static final String SERVING = "Scoring, model store, inference log";
@@ -39,6 +40,7 @@ class ArchitectureTest {
 
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer(HTTP).definedBy("io.mlgateway.api..")
+            .layer(GRPC).definedBy("io.mlgateway.grpc..")
             .layer(CAPABILITIES).definedBy("io.mlgateway.regno..", "io.mlgateway.rentals..", "io.mlgateway.modelops..")
             .layer(PROTOCOL).definedBy("io.mlgateway.oip..")
             .layer(SERVING).definedBy("io.mlgateway.scoring..", "io.mlgateway.modelstore..",
@@ -51,12 +53,13 @@ class ArchitectureTest {
                     "io.mlgateway.shared.logging..", "io.mlgateway.shared.config..")
             .layer(ERRORS).definedBy("io.mlgateway.errors..")
             .whereLayer(HTTP).mayNotBeAccessedByAnyLayer()
+            .whereLayer(GRPC).mayNotBeAccessedByAnyLayer()
             .whereLayer(CAPABILITIES).mayOnlyBeAccessedByLayers(HTTP)
-            .whereLayer(PROTOCOL).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES)
-            .whereLayer(SERVING).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES)
+            .whereLayer(PROTOCOL).mayOnlyBeAccessedByLayers(HTTP, GRPC, CAPABILITIES)
+            .whereLayer(SERVING).mayOnlyBeAccessedByLayers(HTTP, GRPC, CAPABILITIES)
             .whereLayer(CONTRACTS).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES, SERVING, PLATFORM)
-            .whereLayer(PLATFORM).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES, SERVING, CONTRACTS)
-            .whereLayer(ERRORS).mayOnlyBeAccessedByLayers(HTTP, CAPABILITIES, PROTOCOL, SERVING)
+            .whereLayer(PLATFORM).mayOnlyBeAccessedByLayers(HTTP, GRPC, CAPABILITIES, PROTOCOL, SERVING, CONTRACTS)
+            .whereLayer(ERRORS).mayOnlyBeAccessedByLayers(HTTP, GRPC, CAPABILITIES, PROTOCOL, SERVING)
             .because("requests flow down the layers; a lower layer never calls up (docs/ARCHITECTURE.md)");
 
     static final ArchRule NO_CYCLES = slices().matching("io.mlgateway.(**)").should().beFreeOfCycles()

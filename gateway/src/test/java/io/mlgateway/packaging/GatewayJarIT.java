@@ -45,7 +45,7 @@ class GatewayJarIT {
         int managementPort = AppProcess.freePort();
         Path log = Files.createTempFile("gateway-jar", ".log");
         gateway = AppProcess.start(Path.of("target", "gateway.jar"), Map.of("GATEWAY_API_KEYS", KeyHashes.sha256("jar-test-key"),
-                        "SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(managementPort)),
+                        "SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(managementPort), "GATEWAY_GRPC_PORT", "0"),
                 AppProcess.Environment.ONLY_GIVEN, log, "-Xmx256m");
 
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();

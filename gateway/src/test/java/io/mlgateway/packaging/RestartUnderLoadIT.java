@@ -59,7 +59,7 @@ class RestartUnderLoadIT {
         int management = AppProcess.freePort();
         Map<String, String> environment = new HashMap<>(AppProcess.services(db));
         environment.putAll(Map.of("GATEWAY_API_KEYS", KeyHashes.sha256(KEY), "SERVER_PORT", Integer.toString(port),
-                "MANAGEMENT_SERVER_PORT", Integer.toString(management),
+                "MANAGEMENT_SERVER_PORT", Integer.toString(management), "GATEWAY_GRPC_PORT", "0",
                 "GATEWAY_MODEL_CACHE_WARM_UP_PUBLISH_INTERVAL", "1s", "GATEWAY_RENTALS_STARTUP_RETRY", "500ms"));
         String readiness = "http://127.0.0.1:" + management + "/actuator/health/readiness";
 

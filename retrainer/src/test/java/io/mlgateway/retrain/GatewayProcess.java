@@ -35,6 +35,7 @@ final class GatewayProcess implements AutoCloseable {
         env.put("GATEWAY_ADMIN_KEYS", KeyHashes.sha256(ADMIN_KEY));
         env.put("SERVER_PORT", Integer.toString(port));
         env.put("MANAGEMENT_SERVER_PORT", Integer.toString(AppProcess.freePort()));
+        env.put("GATEWAY_GRPC_PORT", "0");
         return new GatewayProcess(AppProcess.start(Path.of("..", "gateway", "target", "gateway.jar"), env,
                 AppProcess.Environment.INHERIT_OTHERS, Files.createTempFile("e2e-gateway", ".log"), "-Xmx384m"), port);
     }

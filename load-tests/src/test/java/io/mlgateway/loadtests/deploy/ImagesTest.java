@@ -43,7 +43,7 @@ class ImagesTest {
 
     @Test
     void theArchivesDescribeNonRootApplicationsSizedByTheirContainer() throws IOException {
-        for (Map.Entry<Path, List<String>> image : Map.of(GATEWAY, List.of("gateway", "8080/tcp", "8081/tcp"),
+        for (Map.Entry<Path, List<String>> image : Map.of(GATEWAY, List.of("gateway", "8080/tcp", "8081/tcp", "8001/tcp"),
                 RETRAINER, List.of("retrainer", "8082/tcp")).entrySet()) {
             String name = image.getValue().get(0);
             JsonNode manifest = JSON.readTree(entry(image.getKey(), "manifest.json")).get(0);
@@ -67,7 +67,7 @@ class ImagesTest {
         int port = AppProcess.freePort();
         int management = AppProcess.freePort();
         Map<String, String> env = new HashMap<>(AppProcess.services(db));
-        env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management),
+        env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management), "GATEWAY_GRPC_PORT", "0",
                 "GATEWAY_API_KEYS", KeyHashes.sha256(KEY), "JAVA_TOOL_OPTIONS", "-Xmx384m"));
         AppProcess gateway = AppProcess.startImage(RUNNER, GATEWAY, env, LOGS.resolve("gateway.log"));
         try {

@@ -58,7 +58,7 @@ final class FaultProduct implements AutoCloseable {
                 int management = AppProcess.freePort();
                 Map<String, String> env = new HashMap<>(services.appEnvironment());
                 env.putAll(Map.of("SERVER_PORT", Integer.toString(port),
-                        "MANAGEMENT_SERVER_PORT", Integer.toString(management),
+                        "MANAGEMENT_SERVER_PORT", Integer.toString(management), "GATEWAY_GRPC_PORT", "0",
                         "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY),
                         "GATEWAY_ADMIN_KEYS", KeyHashes.sha256(ADMIN_KEY)));
                 started.add(start("gateway-" + i, "gateway/target/gateway.jar", "-Xmx384m", env));

@@ -34,7 +34,7 @@ public final class ProductUnderTest implements AutoCloseable {
         LocalServices.TestDatabase db = LocalServices.freshDatabase();
         int management = AppProcess.freePort();
         Map<String, String> gateway = new HashMap<>(AppProcess.services(db));
-        gateway.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management),
+        gateway.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management), "GATEWAY_GRPC_PORT", "0",
                 "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY)));
         AppProcess gatewayProcess = start("gateway", "gateway/target/gateway.jar", "-Xmx384m", gateway);
         gatewayProcess.await("gateway ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:" + management

@@ -67,6 +67,9 @@ final class ScaledOutProduct implements AutoCloseable {
     }
 
     private void start() throws Exception {
+        // The gateways start together, then the retrainers (once the gateways have migrated the schema and trained
+        // the base model): JVM start-ups overlap on the two cores.
+        List<Runnable> awaits = new ArrayList<>();
         for (int i = 1; i <= GATEWAYS; i++) {
             String name = "gateway-" + i;
             // Each gateway's own recent users (RecentUsers) outlive a run in the shared Redis: start without them.
@@ -75,27 +78,40 @@ final class ScaledOutProduct implements AutoCloseable {
             int management = AppProcess.freePort();
             Map<String, String> env = new HashMap<>(AppProcess.services(db));
             env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT",
-                    Integer.toString(management), "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY),
+                    Integer.toString(management), "GATEWAY_GRPC_PORT", "0", "GATEWAY_API_KEYS", KeyHashes.sha256(API_KEY),
                     DRAIN, composeGatewaySetting(DRAIN), "GATEWAY_MODEL_CACHE_WARM_UP_INSTANCE", name));
             gatewayEnvironments.put(name, env);
-            gateways.add(startGateway(name, env, port, management));
+            AppProcess gateway = start(name, "gateway/target/gateway.jar", "-Xmx384m", env);
+            gateways.add(new Instance(name, gateway, port, management));
+            awaits.add(() -> awaitReady(name, gateway, management));
         }
+        awaits.forEach(Runnable::run);
+        awaits.clear();
         for (int i = 1; i <= 2; i++) {
+            String name = "retrainer-" + i;
             int management = AppProcess.freePort();
             Map<String, String> env = new HashMap<>(AppProcess.services(db));
             env.put("SERVER_PORT", Integer.toString(management));
-            AppProcess retrainer = start("retrainer-" + i, "retrainer/target/retrainer.jar", "-Xmx256m", env);
-            retrainer.await("retrainer-" + i + " ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:"
-                    + management + "/actuator/health/readiness") == 200);
-            retrainers.add(new Instance("retrainer-" + i, retrainer, -1, management));
+            AppProcess retrainer = start(name, "retrainer/target/retrainer.jar", "-Xmx256m", env);
+            retrainers.add(new Instance(name, retrainer, -1, management));
+            awaits.add(() -> awaitReady(name, retrainer, management));
         }
+        awaits.forEach(Runnable::run);
         startBalancer();
+    }
+
+    private static void awaitReady(String name, AppProcess process, int management) {
+        try {
+            process.await(name + " ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:" + management
+                    + "/actuator/health/readiness") == 200);
+        } catch (Exception e) {
+            throw new AssertionError(name + " did not get ready", e);
+        }
     }
 
     private Instance startGateway(String name, Map<String, String> env, int port, int management) throws Exception {
         AppProcess gateway = start(name, "gateway/target/gateway.jar", "-Xmx384m", env);
-        gateway.await(name + " ready", START_TIMEOUT, () -> AppProcess.get("http://127.0.0.1:" + management
-                + "/actuator/health/readiness") == 200);
+        awaitReady(name, gateway, management);
         return new Instance(name, gateway, port, management);
     }
 

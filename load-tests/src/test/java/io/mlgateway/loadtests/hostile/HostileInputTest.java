@@ -71,7 +71,7 @@ class HostileInputTest {
         port = AppProcess.freePort();
         int management = AppProcess.freePort();
         Map<String, String> env = new HashMap<>(AppProcess.services(db));
-        env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management),
+        env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management), "GATEWAY_GRPC_PORT", "0",
                 "GATEWAY_API_KEYS", KeyHashes.sha256(KEY), "GATEWAY_ADMIN_KEYS", KeyHashes.sha256(ADMIN_KEY)));
         // Every buffer tracked: a buffer the gateway never releases is reported in its log once collected.
         gateway = AppProcess.start(ROOT.resolve("gateway/target/gateway.jar"), env,

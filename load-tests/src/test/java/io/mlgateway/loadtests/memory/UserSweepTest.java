@@ -29,11 +29,11 @@ import reactor.netty.resources.ConnectionProvider;
 
 /**
  * Many more users than the tier holds, swept through a packaged gateway with a small heap: the sweep that killed a
- * gateway with {@code OutOfMemoryError} before the tier's count was the memory it guards. 4,000 users with
+ * gateway with {@code OutOfMemoryError} before the tier's count was the memory it guards. 2,500 users with
  * policy-sized models (50 own trees of depth 6 fitted on 4,000 hours: ~29 KB each in memory) against a 128 MB heap
  * whose tier (32 MB) holds ~1,100 of them, swept twice at 16 requests in flight while the version check runs every
  * second (the periodic work that used to keep a churning tier's models alive). Before that, the users are all held on
- * the base model when their own models appear: the version check finds 4,000 held users stale at once, and their
+ * the base model when their own models appear: the version check finds 2,500 held users stale at once, and their
  * background loads must not hold a second tier either.
  *
  * <p>Asserted: every request answered 200, the gateway alive and without an {@code OutOfMemoryError}, evictions (the
@@ -46,7 +46,7 @@ class UserSweepTest {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final String KEY = "sweep-test-key";
-    private static final int USERS = 4_000;
+    private static final int USERS = 2_500;
     private static final int IN_FLIGHT = 16;
     private static final String HEAP = "-Xmx128m";
 
@@ -64,7 +64,7 @@ class UserSweepTest {
         port = AppProcess.freePort();
         management = AppProcess.freePort();
         Map<String, String> env = new HashMap<>(AppProcess.services(db));
-        env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management),
+        env.putAll(Map.of("SERVER_PORT", Integer.toString(port), "MANAGEMENT_SERVER_PORT", Integer.toString(management), "GATEWAY_GRPC_PORT", "0",
                 "GATEWAY_API_KEYS", KeyHashes.sha256(KEY), "GATEWAY_MODEL_CACHE_MAX_BYTES", "32MB",
                 // The periodic comparison with the registry, as often as it may run: it must not hold models.
                 "GATEWAY_MODEL_CACHE_VERSION_CHECK_INTERVAL", "1s"));
@@ -94,7 +94,7 @@ class UserSweepTest {
         long floor = liveHeap();
         long maxBytes = gauge("gateway_modelstore_memory_limit_bytes");
 
-        // Every user served once while it has no model of its own: all 4,000 held, on the base (an entry each).
+        // Every user served once while it has no model of its own: all of them held, on the base (an entry each).
         Map<Integer, Long> statuses = new ConcurrentHashMap<>();
         sweep(client, body, USERS, statuses);
         assertThat(statuses).containsExactly(Map.entry(200, (long) USERS));
@@ -117,7 +117,7 @@ class UserSweepTest {
         sampler.start();
         try {
             // Then each gets a policy-sized model (4 distinct ones, a copy stored per user): the version check finds
-            // 4,000 held users stale at once, a storm of background loads, while the tier overflows.
+            // every held user stale at once, a storm of background loads, while the tier overflows.
             SeedUserModels.main(new String[] {db.r2dbcUrl(), db.user(), db.password(), Integer.toString(USERS),
                     PREFIX, "50", "2", "4000", "4"});
             sweep(client, body, 2 * USERS, statuses);
