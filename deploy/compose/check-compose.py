@@ -169,16 +169,29 @@ def main():
     print("balancer (haproxy.cfg)")
     with open(os.path.join(HERE, "haproxy.cfg")) as f:
         hap = f.read()
-    servers = re.findall(r"(?m)^\s*server\s+(\S+)\s+([^:\s]+):(\d+)", hap)
-    check(sorted(h for _, h, _ in servers) == GATEWAYS and all(p == "8080" for _, _, p in servers),
-          "backend servers are gateway-1:8080 and gateway-2:8080 (got %s)" % servers)
+    def backend(name):
+        """The server lines of one backend section: (name, host, port, id, rest of the line)."""
+        body = re.search(r"(?ms)^backend %s\n(.*?)(?=^\S|\Z)" % re.escape(name), hap)
+        return re.findall(r"(?m)^\s*server\s+(\S+)\s+([^:\s]+):(\d+)\s*(?:.*?\bid (\d+))?(.*)$",
+                          body.group(1)) if body else []
+    servers = backend("gateways")
+    check(sorted(h for _, h, _, _, _ in servers) == GATEWAYS and all(p == "8080" for _, _, p, _, _ in servers),
+          "backend gateways' servers are gateway-1:8080 and gateway-2:8080 (got %s)" % servers)
     # Routing by user: a restarted gateway warms the users the ring sends it, so it must know its name there.
-    for name, host, _ in servers:
+    for name, host, _, _, _ in servers:
         check(env_of(services[host]).get("GATEWAY_MODEL_CACHE_WARM_UP_INSTANCE") == name,
               "%s: GATEWAY_MODEL_CACHE_WARM_UP_INSTANCE is its server name in haproxy.cfg (%s)" % (host, name))
-    ids = re.findall(r"(?m)^\s*server\s+\S+\s+\S+\s+.*\bid (\d+)", hap)
-    check(len(ids) == len(servers) and len(set(ids)) == len(ids),
+    ids = [i for _, _, _, i, _ in servers]
+    check(all(ids) and len(set(ids)) == len(ids),
           "every server has an id of its own (its place in the consistent-hash ring)")
+    grpc = backend("gateways-grpc")
+    check([(n, h, i) for n, h, _, i, _ in grpc] == [(n, h, i) for n, h, _, i, _ in servers],
+          "backend gateways-grpc has backend gateways' servers and ids: the same ring, so a user's gRPC calls reach"
+          " the gateway holding its model (got %s)" % grpc)
+    check(all(p == "8001" and re.search(r"\bproto h2\b", rest) for _, _, p, _, rest in grpc) and grpc,
+          "backend gateways-grpc reaches each gateway's gRPC port 8001 over HTTP/2 (proto h2)")
+    check(re.search(r"(?m)^\s*bind :8001 proto h2\s*$", hap) is not None,
+          "haproxy.cfg: gRPC (HTTP/2 cleartext) taken on :8001")
     for needle, what in [(r"check port 8081\b", "health checks on the management port 8081"),
                          (r"uri /actuator/health/readiness\b", "checks GET /actuator/health/readiness"),
                          (r"(?m)^\s*balance hash var\(txn\.user\)\s*$", "balance by user"),

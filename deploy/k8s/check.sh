@@ -129,7 +129,7 @@ for t in "${targets[@]}"; do
     die "haproxy -c: deploy/k8s/$path"
   fi
   # The gateway pods do not exist here: their names cannot resolve (in a pod, those of pods not created yet).
-  if grep -E '\[(WARNING|ALERT)\]' "$cfgdir/out" | grep -vE "'server gateways/gateway-[0-9]+' : could not resolve address 'gateway-[0-9]+\.gateway-pods\.[^']*', disabling server\.$" >&2; then
+  if grep -E '\[(WARNING|ALERT)\]' "$cfgdir/out" | grep -vE "'server gateways(-grpc)?/gateway-[0-9]+' : could not resolve address 'gateway-[0-9]+\.gateway-pods\.[^']*', disabling server\.$" >&2; then
     die "haproxy -c warned about more than the unresolvable gateway names (above): deploy/k8s/$path"
   fi
   say "  valid; $(grep -c 'could not resolve address' "$cfgdir/out") gateway names not resolvable here (expected)"

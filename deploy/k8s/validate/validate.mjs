@@ -121,7 +121,8 @@ const SHUTDOWN_DRAIN = "GATEWAY_HTTP_SHUTDOWN_DRAIN";
 // The router's sections that must equal deploy/compose/haproxy.cfg's, line for line: everything that decides where
 // a request goes, when it is retried and when a gateway counts as ready. Only the server lines and the resolvers'
 // name differ by nature (Docker's containers and DNS there, the StatefulSet's pods and the cluster DNS here).
-const ROUTING_SECTIONS = ["defaults", "frontend api", "backend gateways", "frontend stats", "frontend health"];
+const ROUTING_SECTIONS = ["defaults", "frontend api", "backend gateways", "frontend grpc", "backend gateways-grpc",
+  "frontend stats", "frontend health"];
 const id = (o) => `${o.kind}/${o.metadata?.name}`;
 const labelsMatch = (selector, labels) =>
   Object.entries(selector ?? {}).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
@@ -159,8 +160,8 @@ function defaultServer(sections) {
   }
   return [];
 }
-function servers(sections) {
-  return (section(sections, "backend gateways")?.lines ?? []).filter((l) => l.text.startsWith("server ")).map((l) => {
+function servers(sections, backend = "backend gateways") {
+  return (section(sections, backend)?.lines ?? []).filter((l) => l.text.startsWith("server ")).map((l) => {
     const [, name, addr, ...params] = tokens(l.text);
     return { name, addr, params, line: l.line };
   });
@@ -410,6 +411,26 @@ const POLICIES = [
       p.push(`${where}: resolvers ${resolvers}: no such section, or it has no nameserver (parse-resolv-conf)`);
     if (!(after(ds, "init-addr") ?? "").split(",").includes("none"))
       p.push(`${where}: default-server init-addr lacks none: HAProxy would not start while a pod the HPA has not created does not resolve`);
+    return p;
+  }],
+
+  ["router-grpc-servers", "backend gateways-grpc has backend gateways' servers (names, ids, order: the same ring, so a user's gRPC calls reach the gateway holding its model), each on the pod's grpc port over HTTP/2 (proto h2)", (objs, ctx) => {
+    const r = ctx.router, gw = ctx.gateway;
+    if (!r.sections) return [`no router configuration (see policy router)`];
+    if (!gw) return [`no workload named ${GATEWAY}`];
+    const where = `ConfigMap/${r.cm.metadata.name} haproxy.cfg`, p = [];
+    const api = servers(r.sections), grpc = servers(r.sections, "backend gateways-grpc");
+    const grpcPort = (gw.spec.template.spec.containers[0].ports ?? []).find((x) => x.name === "grpc")?.containerPort;
+    if (grpcPort === undefined) return [`${id(gw)}: no container port named grpc`];
+    if (grpc.length !== api.length) p.push(`${where}: backend gateways-grpc has ${grpc.length} servers, backend gateways ${api.length}`);
+    grpc.forEach((s, i) => {
+      const a = api[i];
+      if (!a) return;
+      if (s.name !== a.name || after(s.params, "id") !== after(a.params, "id"))
+        p.push(`${where}: gateways-grpc server ${i + 1} is ${s.name} id ${after(s.params, "id")}, backend gateways' is ${a.name} id ${after(a.params, "id")}: the two rings differ`);
+      if (s.addr !== a.addr.replace(/:\d+$/, `:${grpcPort}`)) p.push(`${where}: gateways-grpc server ${s.name}: address ${s.addr} is not ${a.addr.replace(/:\d+$/, `:${grpcPort}`)}`);
+      if (after(s.params, "proto") !== "h2") p.push(`${where}: gateways-grpc server ${s.name}: no "proto h2" (gRPC is HTTP/2 end to end)`);
+    });
     return p;
   }],
 
