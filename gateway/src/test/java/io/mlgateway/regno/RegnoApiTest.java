@@ -1,8 +1,26 @@
 package io.mlgateway.regno;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.within;
 
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.mlgateway.grpc.GrpcServer;
+import io.mlgateway.grpc.v2.GRPCInferenceServiceGrpc;
+import io.mlgateway.grpc.v2.InferTensorContents;
+import io.mlgateway.grpc.v2.ModelInferRequest;
+import io.mlgateway.grpc.v2.ModelInferResponse;
+import io.mlgateway.grpc.v2.ServerLiveRequest;
+import io.mlgateway.grpc.v2.ServerReadyRequest;
 import io.mlgateway.scoring.ScoringExecutor;
 import java.time.Duration;
 import java.util.List;
@@ -52,6 +70,8 @@ class RegnoApiTest {
     int managementPort;
     @Autowired
     ScoringExecutor scoringExecutor;
+    @Autowired
+    GrpcServer grpcServer;
 
     private WebTestClient api;
 
@@ -120,6 +140,26 @@ class RegnoApiTest {
             assertThat(answer.properties()).hasSize(2);
             assertProbabilities(answer.get("body"), inProcess(row));
         }
+    }
+
+    /**
+     * Two answers known from outside this code base, so the model, the feature recipe and the wire are checked
+     * against the customer's own figures rather than against this server's in-process scoring: the customer's
+     * notebook prints positive 0.56139271 (8 decimals) for test_data.csv row 5, and the customer's service document
+     * shows {"negative": 0.9965305324728679, "positive": 0.0034694675271320754} for row 66 (rows counted from 0,
+     * the header excluded).
+     */
+    @Test
+    void legacyEndpointAnswersTheCustomersOwnFigures() throws Exception {
+        List<Map<String, String>> rows = RegnoTestData.rows();
+        JsonNode notebook = read(post("/reg/", json.writeValueAsString(body(rows.get(5)))).expectStatus().isOk()
+                .expectBody().returnResult().getResponseBody()).get("body");
+        assertThat(notebook.get("positive").doubleValue()).isCloseTo(0.56139271, within(5e-9));
+
+        JsonNode document = read(post("/reg/", json.writeValueAsString(body(rows.get(66)))).expectStatus().isOk()
+                .expectBody().returnResult().getResponseBody()).get("body");
+        assertThat(document.get("negative").doubleValue()).isEqualTo(0.9965305324728679);
+        assertThat(document.get("positive").doubleValue()).isEqualTo(0.0034694675271320754);
     }
 
     @Test
@@ -241,14 +281,29 @@ class RegnoApiTest {
         }).subscribe();
         assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
         scoringExecutor.submit("test", () -> true).subscribe();
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcServer.port()).usePlaintext().build();
         try {
             String body = json.writeValueAsString(body(RegnoTestData.rows().get(0)));
             expectFail(post("/reg/", body).expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "2"),
                     HttpStatus.SERVICE_UNAVAILABLE, null);
             expectFail(post("/v1/regno/predict", body).expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "2"),
                     HttpStatus.SERVICE_UNAVAILABLE, null);
+            // The gRPC half sheds the same way: UNAVAILABLE, the same message, Retry-After as a trailer.
+            StatusRuntimeException shed = catchThrowableOfType(StatusRuntimeException.class, () ->
+                    grpc(channel).modelInfer(grpcRegno(RegnoTestData.rows().get(0))));
+            assertThat(shed.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(shed.getStatus().getDescription()).isEqualTo("scoring capacity exhausted, retry later");
+            assertThat(shed.getTrailers().get(Metadata.Key.of("retry-after", Metadata.ASCII_STRING_MARSHALLER)))
+                    .isEqualTo("2");
         } finally {
             release.countDown();
+        }
+        try {
+            ModelInferResponse answer = grpc(channel).modelInfer(grpcRegno(RegnoTestData.rows().get(1)));
+            assertThat(answer.getOutputsList()).extracting(ModelInferResponse.InferOutputTensor::getName)
+                    .containsExactly("negative", "positive");
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
         // Capacity comes back once the pool drains.
         String body = json.writeValueAsString(body(RegnoTestData.rows().get(1)));
@@ -270,5 +325,51 @@ class RegnoApiTest {
         assertThat(metrics).containsPattern("http_server_requests_seconds_bucket\\{[^}]*uri=\"/reg/\"");
         assertThat(metrics).containsPattern("gateway_scoring_latency_seconds_count\\{[^}]*model=\"regno\"[^}]*\\} [1-9]");
         assertThat(metrics).contains("gateway_scoring_queue_depth");
+
+        // The gRPC half's readiness says the same: not ready, and gRPC health NOT_SERVING, while rentals cannot
+        // score; live all the same.
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcServer.port()).usePlaintext().build();
+        try {
+            GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub = grpc(channel);
+            assertThat(stub.serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
+            assertThat(stub.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isFalse();
+            assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus())
+                    .isEqualTo(HealthCheckResponse.ServingStatus.NOT_SERVING);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpc(ManagedChannel channel) {
+        Metadata key = new Metadata();
+        key.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), KEY);
+        return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key));
+    }
+
+    /** One recognition as a gRPC ModelInfer request: the ten inputs, typed. */
+    private static ModelInferRequest grpcRegno(Map<String, String> row) {
+        ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("regno");
+        for (Map.Entry<String, String> field : row.entrySet()) {
+            ModelInferRequest.InferInputTensor.Builder tensor = ModelInferRequest.InferInputTensor.newBuilder()
+                    .setName(field.getKey()).addShape(1);
+            InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+            switch (field.getKey()) {
+                case "recognition_accuracy", "afts_regno_ai_score" -> {
+                    tensor.setDatatype("FP64");
+                    contents.addFp64Contents(Double.parseDouble(field.getValue()));
+                }
+                case "direction" -> {
+                    tensor.setDatatype("INT64");
+                    contents.addInt64Contents(Long.parseLong(field.getValue()));
+                }
+                default -> {
+                    tensor.setDatatype("BYTES");
+                    contents.addBytesContents(ByteString.copyFromUtf8(field.getValue()));
+                }
+            }
+            request.addInputs(tensor.setContents(contents));
+        }
+        return request.build();
     }
 }
