@@ -15,7 +15,8 @@ case "$SIMULATION" in
 esac
 
 cd "$ROOT"
-# The simulations use the gateway's classes (feature order, data): build and install them with load-tests.
-./mvnw -q -B -DskipTests install -pl load-tests -am
+# The simulations use the gateway's classes (feature order, data): build and install them with load-tests (no
+# container images: a load run needs none).
+./mvnw -q -B -DskipTests -Djib.skip=true install -pl load-tests -am
 exec ./mvnw -B -pl load-tests gatling:test \
   -Dgatling.simulationClass="io.mlgateway.loadtests.gatling.${SIMULATION}Simulation" "$@"
