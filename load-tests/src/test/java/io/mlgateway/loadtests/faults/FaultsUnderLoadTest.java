@@ -35,9 +35,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 class FaultsUnderLoadTest {
 
     private static final int RATE = Integer.getInteger("faults.rate", 250);
-    private static final int OUTAGE = Integer.getInteger("faults.seconds", 6);
+    private static final int OUTAGE = Integer.getInteger("faults.seconds", 10);
     private static final int BEFORE = Integer.getInteger("faults.before", 4);
-    private static final int AFTER = Integer.getInteger("faults.after", 4);
+    private static final int AFTER = Integer.getInteger("faults.after", 6);
     private static final int SWAPS = Integer.getInteger("faults.swaps", 200);
     /** Seconds of load before the first fault, for the JIT: the first fault's "before" is then a warm product. */
     private static final int WARM_UP = Integer.getInteger("faults.warmup", 4);
