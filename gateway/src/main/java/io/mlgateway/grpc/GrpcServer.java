@@ -72,6 +72,7 @@ public class GrpcServer implements SmartLifecycle {
                 // The service only reads the message and subscribes; scoring hops to its own scheduler.
                 .directExecutor()
                 .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, properties.maxMessageSize().toBytes()))
+                .maxConcurrentCallsPerConnection(properties.maxConcurrentCallsPerConnection())
                 .addService(ServerInterceptors.intercept(service, access, metrics))
                 .addService(ServerInterceptors.intercept(health.getHealthService(), metrics))
                 .build();

@@ -15,8 +15,11 @@ import org.springframework.util.unit.DataSize;
  * @param enabled         whether the gRPC port is opened at all
  * @param port            the port (Triton's convention: 8001 beside HTTP's 8000; here beside 8080); 0 picks a free
  *                        one (tests)
- * @param maxMessageSize  largest request message accepted; beyond it the call fails RESOURCE_EXHAUSTED (gRPC's own
- *                        default is 4 MB: 64 rows of 12 FP32 features take 3 KB)
+ * @param maxMessageSize  largest request message accepted, as {@code gateway.api.max-body-size} for a REST body;
+ *                        beyond it the call fails RESOURCE_EXHAUSTED (64 rentals rows take 3 KB raw)
+ * @param maxConcurrentCallsPerConnection calls one HTTP/2 connection may have open at once; a client's further calls
+ *                        wait in the client for a stream (with max-message-size, this bounds what one connection can
+ *                        make the gateway hold)
  * @param shutdownTimeout on shutdown, how long calls in flight may finish after the port stops taking new ones,
  *                        before they are cancelled
  */
@@ -24,7 +27,8 @@ import org.springframework.util.unit.DataSize;
 public record GrpcProperties(
         @DefaultValue("true") boolean enabled,
         @DefaultValue("8001") int port,
-        @DefaultValue("4MB") DataSize maxMessageSize,
+        @DefaultValue("256KB") DataSize maxMessageSize,
+        @DefaultValue("256") int maxConcurrentCallsPerConnection,
         @DefaultValue("20s") Duration shutdownTimeout) {
 
     public static final String PREFIX = "gateway.grpc";
@@ -32,6 +36,7 @@ public record GrpcProperties(
     public GrpcProperties {
         between(PREFIX + ".port", port, 0, 65535);
         positive(PREFIX + ".max-message-size", maxMessageSize);
+        between(PREFIX + ".max-concurrent-calls-per-connection", maxConcurrentCallsPerConnection, 1, 1 << 20);
         positive(PREFIX + ".shutdown-timeout", shutdownTimeout);
     }
 }

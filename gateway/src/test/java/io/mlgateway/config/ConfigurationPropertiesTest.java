@@ -13,6 +13,7 @@ import io.mlgateway.api.ApiProperties;
 import io.mlgateway.api.HttpServerProperties;
 import io.mlgateway.inferencelog.InferenceLogProperties;
 import io.mlgateway.modelstore.ModelCacheProperties;
+import io.mlgateway.oip.GrpcProperties;
 import io.mlgateway.regno.RegnoProperties;
 import io.mlgateway.rentals.RentalsProperties;
 import io.mlgateway.scoring.ScoringProperties;
@@ -52,7 +53,11 @@ class ConfigurationPropertiesTest {
     /** Every gateway.* properties class, as the application registers them. */
     private static final List<Class<?>> CLASSES = List.of(ApiProperties.class, AccessLogProperties.class,
             RegnoProperties.class, RentalsProperties.class, ModelCacheProperties.class, ScoringProperties.class,
-            InferenceLogProperties.class, HttpServerProperties.class);
+            InferenceLogProperties.class, HttpServerProperties.class, GrpcProperties.class);
+
+    /** What gateway.grpc binds to with nothing set. */
+    private static final GrpcProperties GRPC_DEFAULTS = new GrpcProperties(true, 8001, DataSize.ofKilobytes(256), 256,
+            Duration.ofSeconds(20));
 
     /** What gateway.http binds to with nothing set. */
     private static final HttpServerProperties HTTP_DEFAULTS = new HttpServerProperties(Duration.ofSeconds(10),
@@ -61,7 +66,7 @@ class ConfigurationPropertiesTest {
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({ApiProperties.class, AccessLogProperties.class, RegnoProperties.class,
             RentalsProperties.class, ModelCacheProperties.class, ScoringProperties.class,
-            InferenceLogProperties.class, HttpServerProperties.class})
+            InferenceLogProperties.class, HttpServerProperties.class, GrpcProperties.class})
     static class GatewayProperties {
     }
 
@@ -82,6 +87,7 @@ class ConfigurationPropertiesTest {
                     context.getBean(ModelCacheProperties.class), context.getBean(ScoringProperties.class),
                     context.getBean(InferenceLogProperties.class));
             assertThat(context.getBean(HttpServerProperties.class)).isEqualTo(HTTP_DEFAULTS);
+            assertThat(context.getBean(GrpcProperties.class)).isEqualTo(GRPC_DEFAULTS);
         });
     }
 
@@ -95,6 +101,7 @@ class ConfigurationPropertiesTest {
                             context.getBean(ModelCacheProperties.class), context.getBean(ScoringProperties.class),
                             context.getBean(InferenceLogProperties.class));
                     assertThat(context.getBean(HttpServerProperties.class)).isEqualTo(HTTP_DEFAULTS);
+                    assertThat(context.getBean(GrpcProperties.class)).isEqualTo(GRPC_DEFAULTS);
                 });
     }
 
@@ -147,6 +154,10 @@ class ConfigurationPropertiesTest {
             gateway.http.body-timeout=0ms | gateway.http.body-timeout must be positive, was PT0S
             gateway.http.linger-time=0s | gateway.http.linger-time must be positive, was PT0S
             gateway.http.shutdown-drain=-1s | gateway.http.shutdown-drain must not be negative, was PT-1S
+            gateway.grpc.port=70000 | gateway.grpc.port must be between 0 and 65535, was 70000
+            gateway.grpc.max-message-size=0B | gateway.grpc.max-message-size must be positive, was 0B
+            gateway.grpc.max-concurrent-calls-per-connection=0 | gateway.grpc.max-concurrent-calls-per-connection must be between 1 and 1048576, was 0
+            gateway.grpc.shutdown-timeout=0s | gateway.grpc.shutdown-timeout must be positive, was PT0S
             """)
     void anInvalidValueFailsStartUpNamingItsKey(String setting, String message) {
         runner.withPropertyValues(API_KEYS, setting).run(context -> {
