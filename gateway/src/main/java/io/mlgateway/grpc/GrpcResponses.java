@@ -14,6 +14,7 @@ import io.mlgateway.oip.TensorMetadata;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -67,7 +68,7 @@ final class GrpcResponses {
     }
 
     static Map<String, InferParameter> parameters(Map<String, Object> parameters) {
-        java.util.LinkedHashMap<String, InferParameter> converted = new java.util.LinkedHashMap<>();
+        Map<String, InferParameter> converted = new LinkedHashMap<>();
         parameters.forEach((name, value) -> converted.put(name, parameter(value)));
         return converted;
     }

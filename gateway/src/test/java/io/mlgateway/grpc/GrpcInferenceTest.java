@@ -5,16 +5,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
 import io.mlgateway.grpc.v2.GRPCInferenceServiceGrpc;
-import io.mlgateway.grpc.v2.InferParameter;
 import io.mlgateway.grpc.v2.InferTensorContents;
 import io.mlgateway.grpc.v2.ModelInferRequest;
 import io.mlgateway.grpc.v2.ModelInferResponse;
@@ -25,6 +22,7 @@ import io.mlgateway.grpc.v2.ServerLiveRequest;
 import io.mlgateway.grpc.v2.ServerMetadataRequest;
 import io.mlgateway.grpc.v2.ServerReadyRequest;
 import io.mlgateway.regno.RegnoTestData;
+import io.mlgateway.rentals.RentalsTestSupport;
 import io.mlgateway.shared.features.RentalFeatures;
 import io.mlgateway.shared.testing.KeyHashes;
 import io.mlgateway.shared.testing.LocalServices;
@@ -98,28 +96,16 @@ class GrpcInferenceTest {
     void connect() throws Exception {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         anonymous = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
-        client = withMetadata(anonymous, "x-api-key", KEY);
+        client = GrpcTestRequests.withMetadata(anonymous, "x-api-key", KEY);
         rest = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + httpPort)
                 .responseTimeout(Duration.ofSeconds(30)).build();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!anonymous.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
-            assertThat(System.nanoTime()).as("ServerReady within 90 s").isLessThan(deadline);
-            Thread.sleep(200);
-        }
+        RentalsTestSupport.await("ServerReady", Duration.ofSeconds(90),
+                () -> anonymous.serverReady(ServerReadyRequest.getDefaultInstance()).getReady());
     }
 
     @AfterEach
     void disconnect() throws Exception {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-
-    private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub withMetadata(
-            GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub, String... pairs) {
-        Metadata metadata = new Metadata();
-        for (int i = 0; i < pairs.length; i += 2) {
-            metadata.put(Metadata.Key.of(pairs[i], Metadata.ASCII_STRING_MARSHALLER), pairs[i + 1]);
-        }
-        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
     }
 
     @Test
@@ -136,8 +122,8 @@ class GrpcInferenceTest {
                 ServerMetadataRequest.getDefaultInstance()));
         assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(missing.getStatus().getDescription()).isEqualTo("missing x-api-key header");
-        StatusRuntimeException wrong = refused(() -> withMetadata(anonymous, "x-api-key", "not-a-key")
-                .modelInfer(rentalsTyped("u", hours.subList(0, 1))));
+        StatusRuntimeException wrong = refused(() -> GrpcTestRequests.withMetadata(anonymous, "x-api-key", "not-a-key")
+                .modelInfer(GrpcTestRequests.rentalsTyped("u", hours.subList(0, 1))));
         assertThat(wrong.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(wrong.getStatus().getDescription()).isEqualTo("invalid x-api-key");
         assertThat(wrong.getTrailers().get(GrpcStatuses.FIELD)).isEqualTo("x-api-key");
@@ -149,7 +135,9 @@ class GrpcInferenceTest {
         JsonNode restServer = get("/v2");
         assertThat(server.getName()).isEqualTo(restServer.get("name").stringValue());
         assertThat(server.getVersion()).isEqualTo(restServer.get("version").stringValue());
-        assertThat(restServer.get("grpc").get("service").stringValue()).isEqualTo("inference.GRPCInferenceService");
+        // GET /v2 names the service the generated stubs serve: the .proto and DataPlane.GRPC_SERVICE agree.
+        assertThat(restServer.get("grpc").get("service").stringValue())
+                .isEqualTo(GRPCInferenceServiceGrpc.SERVICE_NAME);
 
         for (String model : List.of("regno", "rentals")) {
             ModelMetadataResponse metadata = client.modelMetadata(ModelMetadataRequest.newBuilder().setName(model)
@@ -180,7 +168,7 @@ class GrpcInferenceTest {
         List<Map<String, String>> rows = regnoRows.subList(0, 8);
         JsonNode expected = post("/v2/models/regno/infer", regnoJson(rows));
         for (boolean raw : List.of(false, true)) {
-            ModelInferResponse answer = client.modelInfer(regno(rows, raw).setId("regno-" + raw).build());
+            ModelInferResponse answer = client.modelInfer(GrpcTestRequests.regno(rows, raw).setId("regno-" + raw).build());
             assertThat(answer.getModelName()).isEqualTo("regno");
             assertThat(answer.getId()).isEqualTo("regno-" + raw);
             assertThat(answer.getModelVersion()).isEqualTo(expected.get("model_version").stringValue());
@@ -197,13 +185,13 @@ class GrpcInferenceTest {
         List<BikeSharingData.Hour> rows = hours.subList(5_000, 5_064);
         JsonNode expected = post("/v2/models/rentals/infer", rentalsJson(user, rows));
 
-        ModelInferResponse one = client.modelInfer(rentalsTyped(user, rows.subList(0, 1)));
+        ModelInferResponse one = client.modelInfer(GrpcTestRequests.rentalsTyped(user, rows.subList(0, 1)));
         assertThat(one.getParametersMap().get("user_id").getStringParam()).isEqualTo(user);
         assertThat(one.getModelVersion()).isEqualTo(expected.get("model_version").stringValue());
         assertThat(one.getId()).isNotEmpty();
         assertThat(floats(one, "predictions")).containsExactly((float) restOutput(expected, "predictions")[0]);
 
-        ModelInferResponse many = withMetadata(client, "x-user-id", user).modelInfer(rentalsRaw(user, rows));
+        ModelInferResponse many = GrpcTestRequests.withMetadata(client, "x-user-id", user).modelInfer(GrpcTestRequests.rentalsRaw(user, rows));
         assertThat(many.getRawOutputContentsCount()).as("raw in, raw out").isEqualTo(many.getOutputsCount());
         double[] restPredictions = restOutput(expected, "predictions");
         float[] predictions = floats(many, "predictions");
@@ -214,11 +202,8 @@ class GrpcInferenceTest {
         List<String> requestIds = strings(many, "request_id");
         assertThat(requestIds).hasSize(64).doesNotHaveDuplicates();
         String last = requestIds.get(63);
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (db.count("SELECT count(*) FROM rental_predictions WHERE request_id = '" + last + "'") != 1) {
-            assertThat(System.nanoTime()).as("prediction %s logged", last).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        RentalsTestSupport.await("prediction " + last + " logged", Duration.ofSeconds(20),
+                () -> db.count("SELECT count(*) FROM rental_predictions WHERE request_id = '" + last + "'") == 1);
         assertThat(db.count("SELECT count(*) FROM rental_predictions WHERE user_id = '" + user + "'"))
                 .as("every row logged: 64 REST + 1 + 64 gRPC").isEqualTo(129);
     }
@@ -227,40 +212,40 @@ class GrpcInferenceTest {
     void badInputIsInvalidArgumentWithTheRestHalfsMessage() {
         String user = "grpc-bad";
         List<BikeSharingData.Hour> rows = hours.subList(0, 2);
-        ModelInferRequest noUser = rentalsTyped(user, rows).toBuilder().clearParameters().build();
+        ModelInferRequest noUser = GrpcTestRequests.rentalsTyped(user, rows).toBuilder().clearParameters().build();
         ObjectNode restNoUser = rentalsJson(user, rows);
         restNoUser.remove("parameters");
         assertInvalid(noUser, restError("POST", "/v2/models/rentals/infer", restNoUser));
 
-        ModelInferRequest.Builder wrongShape = rentalsTyped(user, rows).toBuilder();
+        ModelInferRequest.Builder wrongShape = GrpcTestRequests.rentalsTyped(user, rows).toBuilder();
         wrongShape.getInputsBuilder(0).clearShape().addShape(2).addShape(11);
         StatusRuntimeException shape = invalid(wrongShape.build());
         assertThat(shape.getStatus().getDescription()).isEqualTo("input 'features': shape [2, 11] holds 22 elements,"
                 + " contents.fp32_contents has 24");
 
-        ModelInferRequest.Builder wrongField = rentalsTyped(user, rows).toBuilder();
+        ModelInferRequest.Builder wrongField = GrpcTestRequests.rentalsTyped(user, rows).toBuilder();
         wrongField.getInputsBuilder(0).setContents(InferTensorContents.newBuilder().addAllFp64Contents(
                 List.of(1.0, 2.0)));
         assertThat(invalid(wrongField.build()).getStatus().getDescription())
                 .isEqualTo("input 'features': datatype FP32 takes its elements in contents.fp32_contents");
 
-        ModelInferRequest.Builder shortRaw = rentalsRaw(user, rows).toBuilder();
+        ModelInferRequest.Builder shortRaw = GrpcTestRequests.rentalsRaw(user, rows).toBuilder();
         shortRaw.setRawInputContents(0, shortRaw.getRawInputContents(0).substring(4));
         assertThat(invalid(shortRaw.build()).getStatus().getDescription())
                 .isEqualTo("input 'features': shape [2, 12] of FP32 takes 96 bytes, raw_input_contents[0] has 92");
 
-        StatusRuntimeException misrouted = refused(() -> withMetadata(client, "x-user-id", "someone-else")
-                .modelInfer(rentalsTyped(user, rows)));
+        StatusRuntimeException misrouted = refused(() -> GrpcTestRequests.withMetadata(client, "x-user-id", "someone-else")
+                .modelInfer(GrpcTestRequests.rentalsTyped(user, rows)));
         assertThat(misrouted.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(misrouted.getStatus().getDescription()).isEqualTo("header 'x-user-id' names user 'someone-else'"
                 + " but the request's parameter 'user_id' is 'grpc-bad'");
         assertThat(misrouted.getTrailers().get(GrpcStatuses.FIELD)).isEqualTo("x-user-id");
 
-        ModelInferRequest unknownOutput = rentalsTyped(user, rows).toBuilder().addOutputs(
+        ModelInferRequest unknownOutput = GrpcTestRequests.rentalsTyped(user, rows).toBuilder().addOutputs(
                 ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("nope")).build();
         assertThat(invalid(unknownOutput).getStatus().getDescription()).startsWith("output 'nope' is not an output");
 
-        StatusRuntimeException noModel = refused(() -> client.modelInfer(rentalsTyped(user, rows).toBuilder()
+        StatusRuntimeException noModel = refused(() -> client.modelInfer(GrpcTestRequests.rentalsTyped(user, rows).toBuilder()
                 .setModelName("nope").build()));
         assertThat(noModel.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
     }
@@ -336,90 +321,11 @@ class GrpcInferenceTest {
 
     // --- the requests, built from the same rows as the REST ones ---
 
-    private static final List<String> REGNO_INPUTS = List.of("regno_recognize", "afts_regno_ai",
-            "recognition_accuracy", "afts_regno_ai_score", "afts_regno_ai_char_scores", "afts_regno_ai_length_scores",
-            "camera_type", "camera_class", "time_check", "direction");
-
-    private static String regnoDatatype(String name) {
-        return switch (name) {
-            case "recognition_accuracy", "afts_regno_ai_score" -> "FP64";
-            case "direction" -> "INT64";
-            default -> "BYTES";
-        };
-    }
-
-    private static ModelInferRequest.Builder regno(List<Map<String, String>> rows, boolean raw) {
-        ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("regno");
-        for (String name : REGNO_INPUTS) {
-            String datatype = regnoDatatype(name);
-            ModelInferRequest.InferInputTensor.Builder tensor = ModelInferRequest.InferInputTensor.newBuilder()
-                    .setName(name).setDatatype(datatype).addShape(rows.size());
-            InferTensorContents.Builder contents = InferTensorContents.newBuilder();
-            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
-            for (Map<String, String> row : rows) {
-                String value = row.get(name);
-                switch (datatype) {
-                    case "FP64" -> {
-                        contents.addFp64Contents(Double.parseDouble(value));
-                        buffer.putDouble(Double.parseDouble(value));
-                    }
-                    case "INT64" -> {
-                        contents.addInt64Contents(Long.parseLong(value));
-                        buffer.putLong(Long.parseLong(value));
-                    }
-                    default -> {
-                        byte[] utf8 = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                        contents.addBytesContents(ByteString.copyFrom(utf8));
-                        buffer.putInt(utf8.length).put(utf8);
-                    }
-                }
-            }
-            if (raw) {
-                buffer.flip();
-                request.addRawInputContents(ByteString.copyFrom(buffer));
-            } else {
-                tensor.setContents(contents);
-            }
-            request.addInputs(tensor);
-        }
-        return request;
-    }
-
-    private static ModelInferRequest.Builder rentals(String user) {
-        return ModelInferRequest.newBuilder().setModelName("rentals")
-                .putParameters("user_id", InferParameter.newBuilder().setStringParam(user).build());
-    }
-
-    static ModelInferRequest rentalsTyped(String user, List<BikeSharingData.Hour> rows) {
-        InferTensorContents.Builder contents = InferTensorContents.newBuilder();
-        rows.forEach(hour -> {
-            for (float value : hour.features()) {
-                contents.addFp32Contents(value);
-            }
-        });
-        return rentals(user).addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features")
-                .setDatatype("FP32").addShape(rows.size()).addShape(RentalFeatures.COUNT).setContents(contents))
-                .build();
-    }
-
-    static ModelInferRequest rentalsRaw(String user, List<BikeSharingData.Hour> rows) {
-        ByteBuffer buffer = ByteBuffer.allocate(rows.size() * RentalFeatures.COUNT * 4).order(ByteOrder.LITTLE_ENDIAN);
-        rows.forEach(hour -> {
-            for (float value : hour.features()) {
-                buffer.putFloat(value);
-            }
-        });
-        buffer.flip();
-        return rentals(user).addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features")
-                .setDatatype("FP32").addShape(rows.size()).addShape(RentalFeatures.COUNT))
-                .addRawInputContents(ByteString.copyFrom(buffer)).build();
-    }
-
     private static String regnoJson(List<Map<String, String>> rows) {
         ObjectNode request = JSON.createObjectNode();
         ArrayNode inputs = request.putArray("inputs");
-        for (String name : REGNO_INPUTS) {
-            String datatype = regnoDatatype(name);
+        for (String name : GrpcTestRequests.REGNO_INPUTS) {
+            String datatype = GrpcTestRequests.regnoDatatype(name);
             ObjectNode tensor = inputs.addObject().put("name", name).put("datatype", datatype);
             tensor.putArray("shape").add(rows.size());
             ArrayNode data = tensor.putArray("data");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.within;
 
-import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -13,11 +12,9 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
 import io.mlgateway.grpc.GrpcServer;
+import io.mlgateway.grpc.GrpcTestRequests;
 import io.mlgateway.grpc.v2.GRPCInferenceServiceGrpc;
-import io.mlgateway.grpc.v2.InferTensorContents;
-import io.mlgateway.grpc.v2.ModelInferRequest;
 import io.mlgateway.grpc.v2.ModelInferResponse;
 import io.mlgateway.grpc.v2.ServerLiveRequest;
 import io.mlgateway.grpc.v2.ServerReadyRequest;
@@ -290,7 +287,7 @@ class RegnoApiTest {
                     HttpStatus.SERVICE_UNAVAILABLE, null);
             // The gRPC half sheds the same way: UNAVAILABLE, the same message, Retry-After as a trailer.
             StatusRuntimeException shed = catchThrowableOfType(StatusRuntimeException.class, () ->
-                    grpc(channel).modelInfer(grpcRegno(RegnoTestData.rows().get(0))));
+                    grpc(channel).modelInfer(GrpcTestRequests.regno(List.of(RegnoTestData.rows().get(0)), false).build()));
             assertThat(shed.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
             assertThat(shed.getStatus().getDescription()).isEqualTo("scoring capacity exhausted, retry later");
             assertThat(shed.getTrailers().get(Metadata.Key.of("retry-after", Metadata.ASCII_STRING_MARSHALLER)))
@@ -299,7 +296,7 @@ class RegnoApiTest {
             release.countDown();
         }
         try {
-            ModelInferResponse answer = grpc(channel).modelInfer(grpcRegno(RegnoTestData.rows().get(1)));
+            ModelInferResponse answer = grpc(channel).modelInfer(GrpcTestRequests.regno(List.of(RegnoTestData.rows().get(1)), false).build());
             assertThat(answer.getOutputsList()).extracting(ModelInferResponse.InferOutputTensor::getName)
                     .containsExactly("negative", "positive");
         } finally {
@@ -341,35 +338,8 @@ class RegnoApiTest {
     }
 
     private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpc(ManagedChannel channel) {
-        Metadata key = new Metadata();
-        key.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), KEY);
-        return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key));
+        return GrpcTestRequests.withMetadata(GRPCInferenceServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(20, TimeUnit.SECONDS), "x-api-key", KEY);
     }
 
-    /** One recognition as a gRPC ModelInfer request: the ten inputs, typed. */
-    private static ModelInferRequest grpcRegno(Map<String, String> row) {
-        ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("regno");
-        for (Map.Entry<String, String> field : row.entrySet()) {
-            ModelInferRequest.InferInputTensor.Builder tensor = ModelInferRequest.InferInputTensor.newBuilder()
-                    .setName(field.getKey()).addShape(1);
-            InferTensorContents.Builder contents = InferTensorContents.newBuilder();
-            switch (field.getKey()) {
-                case "recognition_accuracy", "afts_regno_ai_score" -> {
-                    tensor.setDatatype("FP64");
-                    contents.addFp64Contents(Double.parseDouble(field.getValue()));
-                }
-                case "direction" -> {
-                    tensor.setDatatype("INT64");
-                    contents.addInt64Contents(Long.parseLong(field.getValue()));
-                }
-                default -> {
-                    tensor.setDatatype("BYTES");
-                    contents.addBytesContents(ByteString.copyFromUtf8(field.getValue()));
-                }
-            }
-            request.addInputs(tensor.setContents(contents));
-        }
-        return request.build();
-    }
 }
