@@ -237,11 +237,14 @@ class FaultsUnderLoadTest {
             long answered = load.predictedOk(run.prefix());
             long logged = predictionsLogged(report, answered, run.prefix());
             Actuals actuals = actuals(report, load, run.prefix(), "during the run");
-            // Down from the end of the stop until the start was asked for: what was queued then could only be
-            // published after (a broker shutting down may still take what is sent while the stop runs).
+            // Retrains from the stop being asked for until the start was: the stop takes seconds, and retrains go on
+            // meanwhile (with Kafka fully down, fewer or none).
+            long retrainsDuring = services.count("SELECT count(*) FROM rental_models WHERE user_id LIKE 'kafka-%'"
+                    + " AND created_at BETWEEN '" + run.downInstant() + "' AND '" + run.upAsked() + "'");
+            // Queued from the end of the stop until the start was asked for: those could only be published after (a
+            // broker shutting down may still take what is sent while the stop runs).
             String during = "user_id LIKE 'kafka-%' AND created_at BETWEEN '" + run.down() + "' AND '"
                     + run.upAsked() + "'";
-            long retrainsDuring = services.count("SELECT count(*) FROM rental_models WHERE " + during);
             long unannounced = awaitCount(0, Duration.ofSeconds(120), "SELECT count(*) FROM retrain_outbox WHERE"
                     + " published_at IS NULL AND user_id LIKE 'kafka-%'");
             long queuedDuring = services.count("SELECT count(*) FROM retrain_outbox WHERE " + during);
